@@ -1,0 +1,160 @@
+"""The `hw3` command: build the assignment, grade a class, rebuild reports, show the rubric."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hw3", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"hw3 {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build template, solution and autograder from the master")
+    p.add_argument("--root", type=Path, default=None, help="repository root (default: found "
+                   "from the current folder)")
+    p.add_argument("--check", action="store_true", help="build into a temporary folder and "
+                   "fail if the committed files differ")
+    p.set_defaults(run=_build)
+
+    p = sub.add_parser("grade", help="grade submissions (notebooks, export zips, folders)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--json", type=Path, required=True, metavar="FILE",
+                   help="where to write the grading results (JSON)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="also write results.json, "
+                   "grades.csv, report.html and feedback pages here")
+    p.add_argument("--roster", type=Path, metavar="FILE", help="roster CSV for LMS exports "
+                   "(with --out)")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="submissions graded at once (default 2)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                   help="wall-time limit per submission in seconds (default 300)")
+    p.add_argument("--cell-timeout", type=float, default=60.0, metavar="S",
+                   help="wall-time limit per cell in seconds (default 60)")
+    p.add_argument("--isolation", choices=["auto", "bubblewrap", "none"], default="auto",
+                   help="sandbox: bubblewrap where present (auto), or insist, or rlimits only")
+    p.add_argument("--no-cache", action="store_true", help="regrade everything")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_grade)
+
+    p = sub.add_parser("report", help="rebuild reports from DIR/results.json without regrading")
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--roster", type=Path, metavar="FILE")
+    p.set_defaults(run=_report)
+
+    p = sub.add_parser("rubric", help="print every test case with its points (Markdown)")
+    p.set_defaults(run=_rubric)
+
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted: finished results are cached; run the same command to resume",
+              file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as e:
+        print(f"hw3 {args.command}: {e}", file=sys.stderr)
+        return 1
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import BuildError, build, find_root, stale_products
+
+    try:
+        root = args.root or find_root()
+        if args.check:
+            stale = stale_products(root)
+            if stale:
+                print("out of step with assignment/hw3.ipynb (run `hw3 build`):\n  " +
+                      "\n  ".join(stale), file=sys.stderr)
+                return 1
+            print("generated files match the master")
+            return 0
+        result = build(root, progress=lambda msg: print(f"- {msg}", file=sys.stderr))
+    except BuildError as e:
+        print(f"hw3 build: {e}", file=sys.stderr)
+        return 1
+    for path in result.written:
+        print(path.relative_to(result.out))
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .grade import Options, grade_paths
+
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"hw3 grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    options = Options(workers=max(1, args.workers), timeout=args.timeout,
+                      cell_timeout=args.cell_timeout, isolation=args.isolation)
+    if args.no_cache:
+        options.cache_dir = None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="submission", desc="grading", file=sys.stderr)
+
+    def on_total(n: int) -> None:
+        if bar is not None:
+            bar.total = n
+            bar.refresh()
+
+    try:
+        results = grade_paths(args.paths, options, progress=bar.update if bar else None,
+                              on_total=on_total)
+    finally:
+        if bar is not None:
+            bar.close()
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1) + "\n")
+    if args.out:
+        _write_out(results, args.out, args.roster)
+    subs = results["submissions"]
+    graded = [s for s in subs if s["status"] == "graded"]
+    print(f"{len(subs)} submissions, {len(graded)} graded"
+          + (f", mean {sum(s['score'] for s in graded) / len(graded):.1f}/"
+             f"{graded[0]['possible']:.0f}" if graded else "")
+          + f"; results in {args.json}" + (f" and {args.out}/" if args.out else ""))
+    return 0
+
+
+def _write_out(results: dict, out: Path, roster: Path | None) -> None:
+    from .report import write_reports
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_reports(results, out, roster)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import load_results, write_reports
+
+    written = write_reports(load_results(args.dir), args.dir, args.roster)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _rubric(args: argparse.Namespace) -> int:
+    from .cases import QUESTIONS
+
+    print("| question | case | points | visibility | what it checks |")
+    print("| --- | --- | ---: | --- | --- |")
+    for question, cases in QUESTIONS.items():
+        for c in cases:
+            print(f"| `{question}` | `{c.id}` | {c.points:g} | {c.visibility} | "
+                  f"{c.description} |")
+    total = sum(c.points for cs in QUESTIONS.values() for c in cs)
+    print(f"| **total** | | **{total:g}** | | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

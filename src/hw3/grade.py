@@ -1,0 +1,231 @@
+"""Grading a class: every submission read, executed in a sandbox, probed, judged and recorded.
+
+The way of one submission, top to bottom (``grade_one``):
+    path -> read (ipynb or export zip; never written) -> cells
+         -> sandboxed child executes them and runs the probes -> encoded plain data
+         -> judges, here in the trusted process -> per-case and per-question scores
+         -> one result entry (the contract's JSON), cached by submission and autograder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cases import CASES, QUESTIONS, feedback, judge, load_expected
+from .checking import Verdict
+from .submission import Submission, assign_ids, discover, read
+
+ASSIGNMENT = "hw3"
+
+
+def autograder_key() -> str:
+    """What a result depends on besides the submission: the cases' code and expected data."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.glob("*.py"), *package.glob("cases/*.py"),
+                        *package.glob("data/*.json")]):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hw3" / "results"
+
+
+@dataclass
+class Options:
+    workers: int = 1
+    timeout: float = 300.0  # wall seconds for a whole submission
+    cell_timeout: float = 60.0  # wall seconds for one cell
+    cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
+    isolation: str = "auto"  # "auto" | "bubblewrap" | "none"
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def questions_summary() -> dict[str, Any]:
+    """Every auto-graded question with its cases, in the contract's order."""
+    return {q: {"possible": float(sum(c.points for c in cs)),
+                "cases": [{"id": c.id, "points": float(c.points), "hidden": c.hidden,
+                           "description": c.description} for c in cs]}
+            for q, cs in QUESTIONS.items()}
+
+
+def score(verdicts: dict[str, Verdict]) -> dict[str, Any]:
+    """Per-case and per-question scores from each case's verdict (a missing verdict: 0)."""
+    case_rows, questions = [], {}
+    for question, cases in QUESTIONS.items():
+        got = 0.0
+        for case in cases:
+            verdict = verdicts.get(case.id, Verdict.fail("not graded"))
+            earned = float(case.points) if verdict.ok else 0.0
+            got += earned
+            case_rows.append({"id": case.id, "question": question, "points": float(case.points),
+                              "score": earned, "hidden": case.hidden, "passed": verdict.ok,
+                              "description": case.description,
+                              "message": feedback(case, verdict)})
+        questions[question] = {"score": got, "possible": float(sum(c.points for c in cases))}
+    total = sum(q["score"] for q in questions.values())
+    possible = sum(q["possible"] for q in questions.values())
+    return {"score": total, "possible": possible, "questions": questions, "cases": case_rows}
+
+
+def unreadable(sub: Submission) -> dict[str, Any]:
+    """The entry of a submission that could not be read: every question at zero."""
+    return {"path": str(sub.path), "id": sub.id, "status": "invalid", "message": sub.problem,
+            **score({}), "events": [], "isolation": "", "seconds": 0.0}
+
+
+def internal_error(sub: Submission, error: BaseException) -> dict[str, Any]:
+    return {"path": str(sub.path), "id": sub.id, "status": "error",
+            "message": "The grader failed on this submission; please tell your instructor "
+                       f"({type(error).__name__}: {str(error)[:300]}).",
+            **score({}), "events": [], "isolation": "", "seconds": 0.0}
+
+
+# ----------------------------------------------------------------------------- one submission
+
+
+def judge_all(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Verdict]:
+    """Judge every case from the child's encoded probe data (a case without data fails)."""
+    return {case_id: judge(case, probes.get(case_id), expected)
+            for case_id, case in CASES.items()}
+
+
+def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[str, Any]:
+    """Grade one readable submission in ``worker``'s sandbox."""
+    from .execute import execute_submission
+
+    start = time.monotonic()
+    run = execute_submission(worker, sub.cells, list(CASES))
+    probes = run.get("probes", {})
+    probes = {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
+    result = score(judge_all(probes, expected))
+    events = list(run.get("events", []))
+    messages = [e.get("message", "") for e in events] + sub.notes
+    if len(probes) < len(CASES):
+        messages.append("Some checks could not run because the notebook stopped first.")
+    return {"path": str(sub.path), "id": sub.id, "status": "graded",
+            "message": " ".join(m for m in messages if m), **result, "events": events,
+            "cells": run.get("cells", []), "isolation": run.get("isolation", ""),
+            "seconds": round(time.monotonic() - start, 3)}
+
+
+# ----------------------------------------------------------------------------- the cache
+
+
+class Cache:
+    """Finished results on disk, keyed by submission content and autograder: a re-run (or an
+    interrupted batch) grades only what is new."""
+
+    def __init__(self, folder: Path | None, key: str):
+        self.folder, self.key = folder, key
+
+    def _file(self, sub: Submission) -> Path | None:
+        if self.folder is None or not sub.digest:
+            return None
+        return self.folder / self.key[:16] / f"{sub.digest}.json"
+
+    def get(self, sub: Submission) -> dict[str, Any] | None:
+        path = self._file(sub)
+        if path is None or not path.is_file():
+            return None
+        try:
+            cached = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        # The same content may sit under another name: the entry names this one.
+        return {**cached, "path": str(sub.path), "id": sub.id}
+
+    def put(self, sub: Submission, result: dict[str, Any]) -> None:
+        path = self._file(sub)
+        if path is None or result.get("status") == "error":
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(result))
+            tmp.replace(path)
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+
+# ----------------------------------------------------------------------------- a class
+
+
+def grade_paths(paths: Iterable[Path], options: Options | None = None,
+                progress: Callable[[int], Any] | None = None,
+                on_total: Callable[[int], Any] | None = None) -> dict[str, Any]:
+    """Grade every submission under ``paths``; one entry per submission, in discovery order."""
+    from .sandbox import Limits, Worker
+
+    options = options or Options()
+    files = discover([Path(p) for p in paths])
+    ids = assign_ids(files)
+    if on_total:
+        on_total(len(files))
+    expected = load_expected()
+    key = autograder_key()
+    cache = Cache(options.cache_dir, key)
+    results: dict[int, dict[str, Any]] = {}
+    todo: list[tuple[int, Submission]] = []
+    for i, path in enumerate(files):
+        sub = read(path, ids[path])
+        hit = cache.get(sub) if sub.readable else None
+        if not sub.readable:
+            results[i] = unreadable(sub)
+        elif hit is not None:
+            results[i] = hit
+        else:
+            todo.append((i, sub))
+            continue
+        if progress:
+            progress(1)
+
+    limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
+    workers: list[Any] = []
+    lock = threading.Lock()
+    local = threading.local()
+
+    def work(sub: Submission) -> dict[str, Any]:
+        if not hasattr(local, "worker"):
+            local.worker = Worker(limits, isolation=options.isolation)
+            with lock:
+                workers.append(local.worker)
+        try:
+            result = grade_one(sub, local.worker, expected)
+        except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
+            return internal_error(sub, e)
+        cache.put(sub, result)
+        return result
+
+    try:
+        n = max(1, min(options.workers, len(todo) or 1))
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade") as pool:
+            futures = {pool.submit(work, sub): i for i, sub in todo}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress(1)
+    finally:
+        for w in workers:
+            w.close()
+
+    return {"assignment": ASSIGNMENT, "autograder": key,
+            "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "questions": questions_summary(),
+            "submissions": [results[i] for i in range(len(files))]}
+

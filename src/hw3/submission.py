@@ -1,0 +1,141 @@
+"""Reading submissions: a notebook (any name) or the zip the export cell makes, never written.
+
+Everything here treats the file as hostile: sizes are capped, nothing is extracted to disk, and a
+file that is not a notebook becomes a message a student understands, not an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook larger than this is not a homework
+MAX_CELLS = 2000
+SUFFIXES = (".ipynb", ".zip")
+
+
+@dataclass
+class Submission:
+    """One submission as read from disk: its cells' code, or why it could not be read."""
+
+    path: Path
+    id: str
+    digest: str  # sha256 of the file's bytes: with the autograder's, the key of cached results
+    cells: list[str] = field(default_factory=list)
+    problem: str = ""  # non-empty: the submission could not be read, in a student's words
+    notes: list[str] = field(default_factory=list)  # things worth saying that cost nothing
+
+    @property
+    def readable(self) -> bool:
+        return not self.problem
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """The submission files among ``paths``: files as given, folders searched for notebooks and
+    zips (hidden folders and checkpoints skipped). Order: as given, then sorted."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in SUFFIXES
+                            and not any(part.startswith(".") for part in
+                                        f.relative_to(p).parts))
+        else:
+            found.append(p)
+    unique: dict[Path, None] = {}
+    for f in found:
+        unique.setdefault(f, None)
+    return list(unique)
+
+
+def assign_ids(paths: list[Path]) -> dict[Path, str]:
+    """Each submission's id: its file name stem, made unique with its folder where stems clash."""
+    stems: dict[str, int] = {}
+    for p in paths:
+        stems[p.stem] = stems.get(p.stem, 0) + 1
+    ids: dict[Path, str] = {}
+    for p in paths:
+        ids[p] = p.stem if stems[p.stem] == 1 else f"{p.parent.name}-{p.stem}"
+    return ids
+
+
+def read(path: Path, sub_id: str) -> Submission:
+    """Read one submission; never raises for a bad file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES * 4:
+            return Submission(path, sub_id, "", problem=f"The file is {size // 2**20} MB: too "
+                              "large to be a notebook.")
+        blob = path.read_bytes()
+    except OSError as e:
+        return Submission(path, sub_id, "", problem=f"The file could not be opened "
+                          f"({e.strerror or e}).")
+    sub = Submission(path, sub_id, hashlib.sha256(blob).hexdigest())
+    if zipfile.is_zipfile(path):
+        return _from_zip(sub, path)
+    return _from_notebook_bytes(sub, blob, path.name)
+
+
+def _from_zip(sub: Submission, path: Path) -> Submission:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            notebooks = [i for i in zf.infolist() if i.filename.endswith(".ipynb")
+                         and "__MACOSX" not in i.filename and ".ipynb_checkpoints" not in
+                         i.filename]
+            if not notebooks:
+                sub.problem = "The zip file holds no notebook (.ipynb): export it again with " \
+                              "the notebook's export cell."
+                return sub
+            # The export cell's zip holds the notebook at its top; prefer that, then the shortest.
+            info = min(notebooks, key=lambda i: (i.filename.count("/"), len(i.filename)))
+            if info.file_size > MAX_NOTEBOOK_BYTES:
+                sub.problem = "The notebook in the zip file is too large."
+                return sub
+            with zf.open(info) as f:
+                blob = f.read(MAX_NOTEBOOK_BYTES + 1)
+            if len(notebooks) > 1:
+                sub.notes.append(f"The zip holds {len(notebooks)} notebooks; graded "
+                                 f"{info.filename}.")
+            # .OTTER_LOG and any other file in the zip are ignored: they are never unpickled.
+            return _from_notebook_bytes(sub, blob, info.filename)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
+        sub.problem = f"The zip file could not be read ({type(e).__name__}); export the " \
+                      "notebook again."
+        return sub
+
+
+def _from_notebook_bytes(sub: Submission, blob: bytes, name: str) -> Submission:
+    if len(blob) > MAX_NOTEBOOK_BYTES:
+        sub.problem = "The notebook is too large."
+        return sub
+    try:
+        nb = json.loads(blob.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        sub.problem = f"{name} is not a Jupyter notebook (it is not notebook JSON). Hand in " \
+                      "the .ipynb file (File > Download) or the zip the export cell makes."
+        return sub
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        if isinstance(nb, dict) and isinstance(nb.get("worksheets"), list):
+            sub.problem = "This notebook is in an old format (nbformat 3): open and save it in " \
+                          "a current Jupyter, then hand it in again."
+        else:
+            sub.problem = f"{name} is JSON but not a Jupyter notebook (it has no cells)."
+        return sub
+    code: list[str] = []
+    for cell in cells[:MAX_CELLS]:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if isinstance(source, str):
+            code.append(source)
+    if len(cells) > MAX_CELLS:
+        sub.notes.append(f"Only the first {MAX_CELLS} cells were graded.")
+    if not code:
+        sub.notes.append("The notebook has no code cells.")
+    sub.cells = code
+    return sub
