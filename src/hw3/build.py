@@ -29,6 +29,8 @@ from typing import Any
 
 import nbformat
 
+from .submission import is_otter_cell
+
 ASSIGNMENT = "hw3"
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKS_ZIP = "hw3_checks.zip"  # the name the master's first cell puts on sys.path
@@ -194,9 +196,7 @@ def execute_notebook(nb: Any, cwd: Path, timeout: int = 300) -> Any:
 
 
 def _is_otter_cell(cell: Any) -> bool:
-    # Otter's init, check and export cells: a line starting with grader or importing otter.
-    return cell.cell_type == "code" and bool(re.search(r"^\s*(grader\b|import otter\b)",
-                                                      cell.source, re.M))
+    return cell.cell_type == "code" and is_otter_cell(cell.source)
 
 
 def _is_export_cell(cell: Any) -> bool:
@@ -399,12 +399,39 @@ def _require_checks_passed(nb: Any) -> None:
         raise BuildError("the solution fails public checks: " + ", ".join(failed))
 
 
+# Gradescope runs Otter's run_autograder, which runs this file: hw3's sandboxed engine grades
+# instead of Otter's in-kernel tests (which `otter run` with this zip still uses).
+RUN_HW3 = '''"""Gradescope entry, written by `hw3 build`: grade with hw3's sandboxed engine."""
+
+import sys
+import zipfile
+from pathlib import Path
+
+here = Path(__file__).resolve().parent
+package = here / "hw3_package"
+if not (package / "hw3").is_dir():
+    zipfile.ZipFile(here / "files" / "hw3_checks.zip").extractall(package)
+sys.path.insert(0, str(package))
+
+from hw3.gradescope import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+'''
+
+# bubblewrap lets the engine sandbox student code fully where the image allows it.
+SETUP_EXTRA = "\n# hw3: the sandbox for student code\napt-get install -y bubblewrap || true\n"
+
+
 def _autograder_entries(otter_zip: Path, full_zip: bytes) -> list[tuple[str, bytes]]:
-    """Otter's zip, with the full checks package (hidden data included) in place of the stub."""
+    """Otter's zip with the full checks package (hidden data included) in place of the stub,
+    hw3's engine as Gradescope's entry point, and bubblewrap in the image."""
     with zipfile.ZipFile(otter_zip) as zf:
-        entries = [(n, zf.read(n)) for n in zf.namelist() if not n.endswith("/")]
-    entries = [(n, b) for n, b in entries if n != f"files/{CHECKS_ZIP}"]
-    return entries + [(f"files/{CHECKS_ZIP}", full_zip)]
+        entries = dict((n, zf.read(n)) for n in zf.namelist() if not n.endswith("/"))
+    entries[f"files/{CHECKS_ZIP}"] = full_zip
+    entries["run_otter.py"] = RUN_HW3.encode()
+    entries["setup.sh"] = entries["setup.sh"] + SETUP_EXTRA.encode()
+    return list(entries.items())
 
 
 def digest(paths: Iterable[Path]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,14 @@ from pathlib import Path
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook larger than this is not a homework
 MAX_CELLS = 2000
 SUFFIXES = (".ipynb", ".zip")
+
+# Otter's init, check and export cells: a line that starts with `grader` or imports otter.
+_OTTER_CELL = re.compile(r"^\s*(grader\b|import otter\b)", re.M)
+
+
+def is_otter_cell(source: str) -> bool:
+    """Whether a code cell is Otter's machinery rather than the student's work."""
+    return bool(_OTTER_CELL.search(source))
 
 
 @dataclass

@@ -1,0 +1,4 @@
+# Grows without bound.
+blocks = []
+while True:
+    blocks.append(bytearray(64 * 2**20))

@@ -1,0 +1,3 @@
+# A cell that never finishes.
+while True:
+    pass

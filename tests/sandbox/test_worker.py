@@ -1,0 +1,87 @@
+"""Worker-level behaviour: fallback, environment, real probes, and the per-job overhead."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+from _sandbox_helpers import TEST_LIMITS, run, statuses
+
+import hw3.sandbox as sandbox
+from hw3 import wire
+from hw3.sandbox import Worker
+
+
+def test_fallback_when_bubblewrap_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "BWRAP", "/nonexistent/bwrap")
+    monkeypatch.delenv(sandbox.ENV_VAR, raising=False)
+    with Worker(TEST_LIMITS) as w:
+        assert w.isolation.startswith("rlimits-only (bubblewrap not available:")
+        assert "/nonexistent/bwrap" in w.isolation
+        res = run(w, ["x = 1", "print(x + 1)"])
+        assert statuses(res) == ["ok", "ok"] and res["isolation"] == w.isolation
+    with pytest.raises(sandbox.SandboxError):
+        Worker(TEST_LIMITS, isolation="bubblewrap")
+
+
+def test_env_var_forces_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sandbox.ENV_VAR, "none")
+    w = Worker(TEST_LIMITS)
+    try:
+        assert w.requested == "none"
+    finally:
+        w.close()  # before it finishes starting: nothing to wait for
+    with pytest.raises(ValueError):
+        Worker(TEST_LIMITS, isolation="docker")
+
+
+def test_environment_is_clean(worker: Worker) -> None:
+    cell = "import os, sys\nprint(sorted(os.environ))\nprint(sorted(sys.modules)[:0])"
+    res = run(worker, [cell])
+    keys = set(eval(res["cells"][0]["output"].splitlines()[0]))  # noqa: S307 - our output
+    allowed = set(sandbox._sandbox_env("/", "/")) | {"PWD", "SHLVL", "_", "MPLBACKEND"}
+    assert keys <= allowed, keys - allowed  # nothing of the grader's environment (tokens...)
+
+
+def test_zygote_preloaded_everything(worker: Worker) -> None:
+    assert worker.zygote_info["preload_errors"] == []
+    # a job must not import torch again: it is already in the forked child
+    res = run(worker, ["import sys\nassert 'torch' in sys.modules and 'sympy' in sys.modules"])
+    assert statuses(res) == ["ok"]
+
+
+def test_real_probes_run_in_the_sandbox(worker: Worker) -> None:
+    cases = pytest.importorskip("hw3.cases")
+    if "sigmoid.values" not in cases.CASES:
+        pytest.skip("the case set changed")
+    ids = ["q3_1.form", "q3_1.y_linear", "sigmoid.values", "sigmoid.array"]
+    ids = [i for i in ids if i in cases.CASES]
+    cells = ["def sigmoid(z):\n    while True:\n        pass"]  # never returns
+    t0 = time.monotonic()
+    res = run(worker, cells, ids)
+    assert set(res["probes"]) == set(ids)
+    got = {i: wire.decode(t) for i, t in res["probes"].items()}  # well-formed plain data
+    for i in ("sigmoid.values", "sigmoid.array"):
+        assert got[i]["error"]["type"] == "Timeout", got[i]
+    # two probes, each stopped by its own alarm; no re-run was needed
+    assert res["runs"] == 1
+    assert time.monotonic() - t0 < 2 * worker.limits.cell_seconds + 2
+
+
+def test_per_job_overhead(worker: Worker, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not a timed assertion: prints the overhead of one job on a warm worker."""
+    run(worker, ["pass"])  # warm
+    times = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        res = run(worker, ["pass"])
+        times.append(time.perf_counter() - t0)
+        assert statuses(res) == ["ok"]
+    with capsys.disabled():
+        print(
+            f"\n[{worker.isolation}] per-job overhead (1 empty cell): "
+            f"median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms; "
+            f"zygote RSS {worker.zygote_info['rss_bytes'] / 2**20:.0f} MiB"
+        )
+    assert statistics.median(times) < 5  # sanity only: a re-import of torch would show here
