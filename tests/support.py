@@ -68,3 +68,29 @@ def otter_run(notebook: Path, out: Path) -> dict[str, dict[str, float]]:
     results = json.loads((out / "results.json").read_text())
     return {t["name"]: {"score": float(t["score"]), "possible": float(t["max_score"])}
             for t in results["tests"] if t["name"] != "Public Tests"}
+
+
+def notebook_with(base: Path, code: str, where: str = "end") -> dict[str, Any]:
+    """``base`` with one more code cell: right after its imports cell ("start") or last."""
+    nb = json.loads(base.read_text())
+    cell = {"cell_type": "code", "execution_count": None, "id": "inserted", "metadata": {},
+            "outputs": [], "source": code}
+    if where == "start":
+        first = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+                     and "import numpy as np" in "".join(c["source"]))
+        nb["cells"].insert(first + 1, cell)
+    else:
+        nb["cells"].append(cell)
+    return nb
+
+
+def fixture_meta(path: Path) -> dict[str, str]:
+    """The `key: value` lines of a fixture's docstring, and its first line as `what`."""
+    doc = path.read_text().split('"""')[1]
+    lines = [line.strip() for line in doc.strip().splitlines()]
+    meta = {"what": lines[0]}
+    for line in lines[1:]:
+        key, sep, value = line.partition(":")
+        if sep and key.isidentifier():
+            meta[key] = value.strip()
+    return meta

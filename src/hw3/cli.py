@@ -107,7 +107,8 @@ def _grade(args: argparse.Namespace) -> int:
             bar.refresh()
 
     try:
-        results = grade_paths(args.paths, options, progress=bar.update if bar else None,
+        results = grade_paths(args.paths, options,
+                              progress=bar.update if bar is not None else None,
                               on_total=on_total)
     finally:
         if bar is not None:

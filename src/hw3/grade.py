@@ -152,7 +152,7 @@ class Cache:
         except (OSError, ValueError):
             return None
         # The same content may sit under another name: the entry names this one.
-        return {**cached, "path": str(sub.path), "id": sub.id}
+        return {**cached, "path": str(sub.path), "id": sub.id, "cached": True}
 
     def put(self, sub: Submission, result: dict[str, Any]) -> None:
         path = self._file(sub)
@@ -182,6 +182,9 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     if on_total:
         on_total(len(files))
     expected = load_expected()
+    stale = sorted(set(CASES) - set(expected))
+    if stale:
+        raise ValueError(f"no expected data for {', '.join(stale)}: run `hw3 build` first")
     key = autograder_key()
     cache = Cache(options.cache_dir, key)
     results: dict[int, dict[str, Any]] = {}

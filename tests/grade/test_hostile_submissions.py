@@ -1,0 +1,105 @@
+"""Hostile submissions, each named for what it does (tests/fixtures/hostile/), graded in one
+batch beside an honest one: none gains a point, none breaks the batch or another grade, and no
+file on disk changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from support import ROOT, SOLUTION, TEMPLATE, fixture_meta, notebook_with
+
+from hw3.grade import Options, grade_paths
+from hw3.sandbox import Worker
+
+HOSTILE = sorted((ROOT / "tests" / "fixtures" / "hostile").glob("*.py"))
+BASES = {"solution": SOLUTION, "template": TEMPLATE}
+PWNED = Path("/tmp/hw3-otter-log-was-unpickled")
+
+
+class _Evil:
+    """Unpickling this would create PWNED: the grader must never unpickle a submission's log."""
+
+    def __reduce__(self):
+        return (open, (str(PWNED), "w"))
+
+
+def _bubblewrap() -> bool:
+    with Worker(isolation="auto") as w:
+        return w.isolation == "bubblewrap"
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    subs = tmp_path_factory.mktemp("class")
+    for path in HOSTILE:
+        meta = fixture_meta(path)
+        nb = notebook_with(BASES[meta["base"]], path.read_text(), meta.get("insert", "end"))
+        (subs / f"{path.stem}.ipynb").write_text(json.dumps(nb))
+    shutil.copy(SOLUTION, subs / "honest.ipynb")
+    (subs / "not_a_notebook.ipynb").write_text("My answers are in the PDF, sorry!\n")
+    bare = json.loads(SOLUTION.read_text())
+    bare["metadata"] = {}
+    for cell in bare["cells"]:
+        cell.pop("outputs", None) if cell["cell_type"] != "code" else cell.update(outputs=[])
+    (subs / "no_metadata.ipynb").write_text(json.dumps(bare))
+    PWNED.unlink(missing_ok=True)
+    with zipfile.ZipFile(subs / "otter_log_pickle.zip", "w") as zf:
+        zf.write(SOLUTION, "hw3.ipynb")
+        zf.writestr(".OTTER_LOG", pickle.dumps(_Evil()))
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
+    results = grade_paths([subs], Options(workers=2, cell_timeout=5, timeout=120,
+                                          cache_dir=None))
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
+    return {"results": {s["id"]: s for s in results["submissions"]}, "before": before,
+            "after": after, "bubblewrap": _bubblewrap()}
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
+def test_hostile_submission_gets_its_expected_outcome(batch, path):
+    meta = fixture_meta(path)
+    if meta.get("isolation") == "bubblewrap" and not batch["bubblewrap"]:
+        pytest.skip("needs bubblewrap")
+    entry = batch["results"][path.stem]
+    assert entry["status"] == "graded", entry["message"]
+    expect = dict(part.strip().split("=") for part in meta["expect"].split(";"))
+    assert entry["score"] == float(expect["score"]), (meta["what"], entry["message"],
+                                                      [c for c in entry["cases"]
+                                                       if not c["passed"]][:3])
+    if "event" in expect:
+        assert expect["event"] in {e["kind"] for e in entry["events"]}, entry["events"]
+    assert len(entry["questions"]) == 14
+
+
+def test_the_honest_submission_in_the_same_batch_gets_full_marks(batch):
+    entry = batch["results"]["honest"]
+    assert entry["score"] == entry["possible"] == 100.0
+
+
+def test_a_file_that_is_not_a_notebook_gets_one_invalid_entry_that_says_why(batch):
+    entry = batch["results"]["not_a_notebook"]
+    assert entry["status"] == "invalid"
+    assert "not a Jupyter notebook" in entry["message"]
+    assert entry["score"] == 0 and len(entry["questions"]) == 14
+
+
+def test_a_notebook_without_metadata_or_outputs_is_graded(batch):
+    assert batch["results"]["no_metadata"]["score"] == 100.0
+
+
+def test_an_export_zip_is_graded_and_its_otter_log_never_unpickled(batch):
+    assert batch["results"]["otter_log_pickle"]["score"] == 100.0
+    assert not PWNED.exists()
+
+
+def test_submissions_on_disk_are_never_modified(batch):
+    assert batch["before"] == batch["after"]
+
+
+def test_every_submission_given_has_exactly_one_entry(batch):
+    assert set(batch["results"]) == {Path(n).stem for n in batch["before"]}
