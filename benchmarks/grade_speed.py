@@ -1,0 +1,201 @@
+"""How much faster `hw3 grade` is than `otter run` on each notebook in turn, on one class.
+
+    python benchmarks/grade_speed.py [--class examples/sample_class] [--n 12] [--workers 2]
+
+Both run in this process tree, on the same machine, on the same notebooks; the script checks
+that they give the same score on every question, then prints:
+- the ratio of wall times (serial `otter run` / `hw3 grade --workers N`);
+- the per-submission cost of each, against the physical floor: the CPU time of the student's own
+  code plus the checks (probes and judges), measured in one warm process;
+- the largest memory (RSS) of any one process of a worker, and of a worker's whole tree.
+Prints numbers; asserts nothing but equal scores (timings depend on the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTOGRADER = ROOT / "autograder" / "hw3-autograder.zip"
+
+
+def make_class(source: Path, n: int, folder: Path) -> list[Path]:
+    """``n`` notebooks cycled from ``source`` (each made unique, as real submissions are)."""
+    pool = sorted(p for p in source.glob("*.ipynb"))
+    if not pool:
+        raise SystemExit(f"no notebooks in {source}")
+    out = []
+    for i in range(n):
+        nb = json.loads(pool[i % len(pool)].read_text())
+        nb["cells"].append({"cell_type": "markdown", "id": f"student-{i}", "metadata": {},
+                            "source": f"Submitted by student {i}."})
+        path = folder / f"student{i:02d}.ipynb"
+        path.write_text(json.dumps(nb))
+        out.append(path)
+    return out
+
+
+def otter_serial(notebooks: list[Path], work: Path) -> tuple[float, dict[str, Any]]:
+    scores: dict[str, Any] = {}
+    start = time.perf_counter()
+    for nb in notebooks:
+        out = work / f"otter-{nb.stem}"
+        out.mkdir()
+        subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(AUTOGRADER), "-o",
+                        str(out), str(nb)], capture_output=True, check=True)
+        tests = json.loads((out / "results.json").read_text())["tests"]
+        scores[nb.stem] = {t["name"]: float(t["score"]) for t in tests
+                           if t["name"] != "Public Tests"}
+    return time.perf_counter() - start, scores
+
+
+class MemoryWatch:
+    """Samples the RSS of every descendant of this process (bubblewrap's included)."""
+
+    def __init__(self) -> None:
+        self.max_process = 0
+        self.max_tree = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.05):
+            parents, rss = {}, {}
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = Path(f"/proc/{entry.name}/stat").read_text()
+                    status = Path(f"/proc/{entry.name}/status").read_text()
+                except OSError:
+                    continue
+                pid = int(entry.name)
+                parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+                kb = [line.split()[1] for line in status.splitlines()
+                      if line.startswith("VmRSS:")]
+                rss[pid] = int(kb[0]) * 1024 if kb else 0
+            # Each worker's tree: a child of this process and all its descendants.
+            trees: dict[int, int] = {}
+            for pid in rss:
+                p, top = pid, None
+                while p in parents and p != me:
+                    top, p = p, parents[p]
+                if p == me and top is not None:
+                    trees[top] = trees.get(top, 0) + rss[pid]
+                    self.max_process = max(self.max_process, rss[pid])
+            if trees:
+                self.max_tree = max(self.max_tree, max(trees.values()))
+
+
+def hw3_parallel(notebooks: list[Path], workers: int) -> tuple[float, dict[str, Any], Any]:
+    from hw3.grade import Options, grade_paths
+
+    with MemoryWatch() as memory:
+        start = time.perf_counter()
+        results = grade_paths(notebooks, Options(workers=workers, cache_dir=None))
+        seconds = time.perf_counter() - start
+    scores = {Path(e["path"]).stem: {q: v["score"] for q, v in e["questions"].items()}
+              for e in results["submissions"]}
+    return seconds, scores, (memory, results)
+
+
+_FLOOR = r"""
+import json, sys, time, warnings
+import matplotlib; matplotlib.use("Agg")
+import numpy, sympy, torch, IPython  # the floor excludes imports: warm workers pay them once
+torch.set_num_threads(1)
+warnings.simplefilter("ignore")
+from hw3.cases import CASES, judge, load_expected, run_probes
+from hw3.submission import is_otter_cell
+expected = load_expected()
+out = []
+for path in sys.argv[1:]:
+    cells = [''.join(c["source"]) for c in json.load(open(path))["cells"]
+             if c["cell_type"] == "code"]
+    env = {"__name__": "__main__"}
+    start = time.process_time()
+    for src in cells:
+        if is_otter_cell(src):
+            continue
+        try:
+            exec(compile(src, "<cell>", "exec"), env)
+        except BaseException:
+            pass
+    data = run_probes(list(CASES), env)
+    for case_id, case in CASES.items():
+        judge(case, data[case_id], expected)
+    out.append(time.process_time() - start)
+print(json.dumps(out))
+"""
+
+
+def floor(notebooks: list[Path]) -> list[float]:
+    proc = subprocess.run([sys.executable, "-c", _FLOOR, *map(str, notebooks)],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--class", dest="klass", type=Path, default=ROOT / "examples" /
+                    "sample_class")
+    ap.add_argument("--n", type=int, default=12)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hw3-bench-"))
+    try:
+        notebooks = make_class(args.klass, args.n, work)
+        print(f"class: {len(notebooks)} notebooks cycled from {args.klass}; "
+              f"{os.cpu_count()} cores")
+        hw3_seconds, hw3_scores, (memory, results) = hw3_parallel(notebooks, args.workers)
+        otter_seconds, otter_scores = otter_serial(notebooks, work)
+        floors = floor(notebooks)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    same = hw3_scores == otter_scores
+    n = len(notebooks)
+    isolation = {e["isolation"] for e in results["submissions"]}
+    print(f"same score on every question: {'yes' if same else 'NO'}")
+    if not same:
+        for k in otter_scores:
+            if otter_scores[k] != hw3_scores.get(k):
+                print(f"  {k}: otter {otter_scores[k]} / hw3 {hw3_scores.get(k)}")
+    print(f"otter run, serial:        {otter_seconds:7.1f} s  ({otter_seconds / n:.2f} s per "
+          "submission)")
+    print(f"hw3 grade --workers {args.workers}:    {hw3_seconds:7.1f} s  "
+          f"({hw3_seconds / n:.2f} s per submission, wall; isolation: {', '.join(isolation)})")
+    print(f"speed-up:                 {otter_seconds / hw3_seconds:7.1f} x")
+    busy = statistics.fmean(e["seconds"] for e in results["submissions"])
+    print(f"physical floor:           {statistics.fmean(floors):7.2f} s CPU per submission "
+          f"(student code + checks); hw3 spends {busy:.2f} s wall per submission in a worker, "
+          f"{busy / max(statistics.fmean(floors), 1e-9):.1f}x the floor")
+    print(f"memory: largest process {memory.max_process / 2**20:.0f} MiB, largest worker tree "
+          f"{memory.max_tree / 2**20:.0f} MiB")
+    sys.exit(0 if same else 1)
+
+
+if __name__ == "__main__":
+    main()
