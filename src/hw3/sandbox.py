@@ -99,7 +99,12 @@ def encode_frame(obj: Any) -> bytes:
 
 
 class ProtocolError(ValueError):
-    """Bytes from the sandbox that are not well-formed messages."""
+    """Bytes from the sandbox that are not well-formed messages. ``messages`` holds the
+    well-formed ones that came before the bad bytes in the same chunk: they still count."""
+
+    def __init__(self, message: str, messages: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.messages = messages or []
 
 
 class FrameReader:
@@ -117,6 +122,14 @@ class FrameReader:
             raise ProtocolError("output_limit")
         self._buf += data
         out: list[dict[str, Any]] = []
+        try:
+            self._split(out)
+        except ProtocolError as e:
+            e.messages = out
+            raise
+        return out
+
+    def _split(self, out: list[dict[str, Any]]) -> None:
         while len(self._buf) >= _HDR.size:
             (n,) = _HDR.unpack_from(self._buf)
             if n > self.max_message:
@@ -132,7 +145,6 @@ class FrameReader:
             if not isinstance(msg, dict):
                 raise ProtocolError("message is not an object")
             out.append(msg)
-        return out
 
     @property
     def pending(self) -> int:
@@ -334,6 +346,7 @@ class Worker:
                         try:
                             new = reader.feed(chunk)
                         except ProtocolError as e:
+                            messages.extend(e.messages)  # what came before the garbage
                             reason = (
                                 "output_limit" if str(e) == "output_limit" else "protocol_error"
                             )
