@@ -709,7 +709,10 @@ def _attention(data: _Data) -> list[tuple[_Sub, list[str]]]:
             where = f" (cell {cell})" if cell is not None else ""
             text = str(ev.get("message") or "").strip()
             reasons.append(f"{kind}{where}" + (f": {text}" if text else ""))
-        if s.isolation is None:
+        # A submission that could not be read ran no code: its isolation does not matter.
+        if not s.graded:
+            pass
+        elif s.isolation is None:
             reasons.append("isolation not recorded")
         elif s.isolation.lower() not in STRONG_ISOLATION:
             reasons.append(f"ran with isolation '{s.isolation}', weaker than bubblewrap")
