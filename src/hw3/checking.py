@@ -38,6 +38,16 @@ class Verdict:
 PASS = Verdict.passed()
 
 
+def slip_models() -> Any:
+    """The grader's models of known slips (``hw3.slips``), to name a mistake in a hint; None
+    where they are not shipped (the students' copy of the checks), and hints stay generic."""
+    try:
+        from . import slips
+    except ImportError:
+        return None
+    return slips
+
+
 class Reject(Exception):
     """Raised inside a judge to fail the case with a message (and optional hint)."""
 
@@ -101,8 +111,10 @@ def is_number(a: Any) -> bool:
     return isinstance(a, (int, float, np.integer, np.floating)) and not isinstance(a, bool)
 
 
-def require_array(got: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """``got`` must be a numeric NumPy array (of ``shape`` when given)."""
+def require_array(got: Any, what: str, shape: tuple[int, ...] | None = None,
+                  hint: str = "") -> np.ndarray:
+    """``got`` must be a numeric NumPy array (of ``shape`` when given; ``hint`` for a wrong
+    shape, else a generic one)."""
     require(got is not None, f"{what} is None: did you forget a `return`?",
             "a function that ends without `return` gives back None")
     require(isinstance(got, np.ndarray), f"{what} should be a NumPy array, got {type_name(got)}.")
@@ -110,7 +122,7 @@ def require_array(got: Any, what: str, shape: tuple[int, ...] | None = None) -> 
     if shape is not None:
         require(got.shape == tuple(shape),
                 f"{what} should have shape {tuple(shape)}, got shape {got.shape}.",
-                _shape_hint(got.shape, tuple(shape)))
+                hint or _shape_hint(got.shape, tuple(shape)))
     return got
 
 
@@ -126,7 +138,7 @@ def require_close(got: Any, expected: Any, what: str, rtol: float = 1e-6, atol: 
     """``got`` must match ``expected`` in shape and values, within tolerances."""
     exp = np.asarray(expected, dtype=float)
     if isinstance(got, np.ndarray) or exp.ndim:
-        arr = require_array(got, what, exp.shape)
+        arr = require_array(got, what, exp.shape, hint)
     else:
         require(is_number(got) or (isinstance(got, np.ndarray) and got.ndim == 0),
                 f"{what} should be a number, got {type_name(got)}.")

@@ -47,9 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--roster", type=Path, metavar="FILE")
     p.set_defaults(run=_report)
 
+    p = sub.add_parser("bank", add_help=False, help="grade the banks of real mistakes and "
+                       "right answers; print catch and false-alarm rates (--help for options)")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("rubric", help="print every test case with its points (Markdown)")
     p.set_defaults(run=_rubric)
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bank"]:
+        # `hw3 bank` passes every option, --help included, to the bank's own parser.
+        from .bank import main as bank_main
+
+        return bank_main(argv[1:])
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
@@ -150,8 +160,9 @@ def _rubric(args: argparse.Namespace) -> int:
     print("| --- | --- | ---: | --- | --- |")
     for question, cases in QUESTIONS.items():
         for c in cases:
+            description = c.description.replace("|", "\\|")
             print(f"| `{question}` | `{c.id}` | {c.points:g} | {c.visibility} | "
-                  f"{c.description} |")
+                  f"{description} |")
     total = sum(c.points for cs in QUESTIONS.values() for c in cs)
     print(f"| **total** | | **{total:g}** | | |")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,17 @@ def unchanged(before: list[Any], after: tuple[Any, ...]) -> bool:
                np.asarray(a).shape for b, a in zip(before, after))
 
 
+def changed_args(before: list[Any], after: Sequence[Any], names: Sequence[str]) -> list[str]:
+    """The names of the arguments whose shape or values differ from their snapshot."""
+    return [name for name, b, a in zip(names, before, after) if not unchanged([b], (a,))]
+
+
+def copies(*args: Any) -> tuple[Any, ...]:
+    """Fresh copies of arrays for each call: one call that changes its arguments in place must
+    not spoil the next call's inputs (that is judged once, by the no_mutation cases)."""
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+
 def describe(value: Any, parse_strings: bool = True) -> Any:
     """Probe-side: turn a theory answer into plain data, parsing formula strings with SymPy.
 
@@ -81,6 +92,8 @@ def describe(value: Any, parse_strings: bool = True) -> Any:
         return out
     if isinstance(value, sp.Basic):
         return {"kind": "expr", "expr": value}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.ndim:
+        value = value.tolist()  # an array of shapes or sizes is a sequence of numbers too
     if isinstance(value, (list, tuple)):
         return {"kind": "seq", "items": [describe(v, parse_strings) for v in value]}
     if isinstance(value, dict):

@@ -5,6 +5,7 @@ Public cases check that each answer has the right form; hidden cases check that 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -73,22 +74,36 @@ def _judge_formula(name: str, allowed: set[str], hints: list[tuple[Any, str]] = 
     @verdict_of
     def judge(got: dict[str, Any], expected: dict[str, Any]) -> None:
         mine = _formula(got, name, allowed)
-        ref = answer_expr(expected[name], name)
+        # The template's symbols (with their assumptions): the slips below are built from them.
+        ref = canonical(answer_expr(expected[name], name))
         if sym_equal(mine, ref):
             return
+        message = f"`{name}` = {fmt(canonical(mine))} is not equivalent to the right formula."
         for wrong, hint in hints:
             if sym_equal(mine, wrong(ref)):
-                raise Reject(f"`{name}` is not equivalent to the right formula.", hint)
-        raise Reject(f"`{name}` is not equivalent to the right formula.")
+                raise Reject(message, hint)
+        missing = sorted(s.name for s in canonical(ref).free_symbols - canonical(mine).free_symbols)
+        raise Reject(message, f"your formula never uses {', '.join(missing)}" if missing else "")
 
     return judge
 
 
+def _words(answer: Any) -> list[str]:
+    """The words of a short text answer, lower case, punctuation and spacing ignored."""
+    return re.findall(r"[a-z]+", str(answer).lower())
+
+
 @verdict_of
 def judge_3_1_mapping(got: dict[str, Any], expected: Any) -> None:
-    word = str(answer_value(_answered(got, "q3_1_mapping"))).strip().lower()
-    require(word in ("affine", "linear"), f"`q3_1_mapping` = {word!r} does not name the kind of "
-            "function the network computes.", "a composition of affine maps is affine")
+    answer = answer_value(_answered(got, "q3_1_mapping"))
+    words = _words(answer)
+    # "affine" (or "linear", UDL's loose word for it), in any case and with any punctuation
+    # ("Affine.", "an affine function"); not "piecewise linear" nor "non-linear".
+    negated = {"piecewise", "non", "nonlinear", "not"} & set(words)
+    require(bool({"affine", "linear"} & set(words)) and not negated, f"`q3_1_mapping` = "
+            f"{str(answer)!r} does not name the kind of function the network computes.",
+            "without a nonlinearity there are no joints: a weighted sum of affine functions is "
+            "affine" if "piecewise" in words else "a composition of affine maps is affine")
 
 
 # ----------------------------------------------------------------------------- 3.5
@@ -103,12 +118,23 @@ def probe_3_5(env: Env) -> dict[str, Any]:
         return out
     f = fn(env, "relu_sym")
     out["relu_sym"] = "callable"
-    out["of_z"] = describe(f(z), parse_strings=True)
-    out["of_alpha_z"] = describe(f(alpha * z), parse_strings=True)
+    # An error in relu_sym costs its own cases only, not the counterexample's.
+    try:
+        out["of_z"] = describe(f(z), parse_strings=True)
+        out["of_alpha_z"] = describe(f(alpha * z), parse_strings=True)
+    except Exception as e:  # noqa: BLE001 - the student's error is data for the judges
+        out["relu_sym"] = "error"
+        out["error"] = {"type": type(e).__name__, "message": str(e)[:300]}
     return out
 
 
 def _relu_expr(got: dict[str, Any], key: str) -> sp.Basic:
+    if got.get("relu_sym") == "error":
+        from ..hints import hint_for
+
+        error = got.get("error", {})
+        kind, text = str(error.get("type", "Error")), str(error.get("message", ""))
+        raise Reject(f"relu_sym(z) raised {kind}: {text}", hint_for(kind, text, "q3_5"))
     require(got.get("relu_sym") == "callable", "`relu_sym` is not defined as a function yet.")
     expr = answer_expr(got[key], "what `relu_sym` returns")
     return canonical(expr)
@@ -216,8 +242,9 @@ def judge_3_10_counts(got: dict[str, Any], expected: dict[str, Any]) -> None:
         mine = as_int(answer_value(_answered(got, name)))
         right = as_int(answer_value(expected[name]))
         require(mine == right, f"`{name}` = {mine} is not the {what} linear regions this "
-                "network can have.", "each hidden unit adds at most one joint" if what == "most"
-                else "a network whose hidden units never switch is one straight line")
+                "network can have.", "each hidden unit adds at most one joint, and the regions "
+                "are one more than the joints" if what == "most" else "a network whose hidden "
+                "units never switch is one straight line: one region")
 
 
 @verdict_of
@@ -225,7 +252,9 @@ def judge_3_10_two_regions(got: dict[str, Any], expected: Any) -> None:
     n = linear_regions(_params(got))
     require(n == 2, f"with these parameters the output has {n} linear region(s), not 2.",
             "a joint only counts if the slope really changes there: check phi_d and theta_d1 "
-            "are non-zero, and that joints at the same x do not cancel")
+            "are non-zero, and that joints at the same x do not cancel" if n < 2 else
+            "units that switch at different inputs each add a region: make exactly one joint "
+            "(the other units constant, or switching at the same input)")
 
 
 # ----------------------------------------------------------------------------- 4.4, 4.5
@@ -233,8 +262,11 @@ def judge_3_10_two_regions(got: dict[str, Any], expected: Any) -> None:
 
 def _int_list(got: dict[str, Any], name: str, n: int) -> list[Any]:
     ans = _answered(got, name)
-    require(ans.get("kind") == "seq" and len(ans["items"]) == n,
-            f"`{name}` should be a list of {n} entries.")
+    require(ans.get("kind") == "seq", f"`{name}` should be a list of {n} entries, got a "
+            f"{ans.get('kind')}.")
+    require(len(ans["items"]) == n, f"`{name}` should be a list of {n} entries, one per layer; "
+            f"it has {len(ans['items'])}.", "four weight matrices join five layers: D_i to D_1, "
+            "D_1 to D_2, D_2 to D_3 and D_3 to D_o")
     return [answer_value(i) for i in ans["items"]]
 
 
@@ -263,23 +295,48 @@ def judge_4_4_shapes(got: dict[str, Any], expected: dict[str, Any]) -> None:
         return
     transposed = [list(reversed(p)) if isinstance(p, list) else p for p in mine]
     hint = ("the shapes are transposed: Omega_k maps D_k inputs to D_{k+1} outputs, so it has "
-            "D_{k+1} rows" if _same_ints(transposed, right) else "")
-    raise Reject("`q4_4_weight_shapes` is not right.", hint)
+            "D_{k+1} rows" if _same_ints(transposed, right) else "Omega_k has D_{k+1} rows and "
+            "D_k columns")
+    raise Reject(f"`q4_4_weight_shapes` = {fmt(mine)} is not right.", hint)
 
 
 @verdict_of
 def judge_4_4_biases(got: dict[str, Any], expected: dict[str, Any]) -> None:
-    require(_same_ints(_int_list(got, "q4_4_bias_sizes", 4),
-                       answer_value(expected["q4_4_bias_sizes"])),
-            "`q4_4_bias_sizes` is not right.", "each layer has one bias per output unit")
+    mine = _int_list(got, "q4_4_bias_sizes", 4)
+    require(_same_ints(mine, answer_value(expected["q4_4_bias_sizes"])),
+            f"`q4_4_bias_sizes` = {fmt(mine)} is not right.", "beta_k is added to Omega_k h_k: "
+            "one bias per unit of the layer it feeds (D_{k+1})")
+
+
+def _own_count(got: dict[str, Any]) -> tuple[int, int] | None:
+    """(weights, biases) from the student's own shapes and sizes, if they are whole numbers."""
+    try:
+        shapes = answer_value(got["q4_4_weight_shapes"])
+        sizes = answer_value(got["q4_4_bias_sizes"])
+        pairs = [(as_int(r), as_int(c)) for r, c in shapes]
+        biases = [as_int(v) for v in sizes]
+    except (TypeError, ValueError, KeyError):
+        return None
+    if any(v is None for pair in pairs for v in pair) or any(v is None for v in biases):
+        return None
+    return sum(r * c for r, c in pairs), sum(biases)  # type: ignore[operator]
 
 
 @verdict_of
 def judge_4_4_count(got: dict[str, Any], expected: dict[str, Any]) -> None:
     mine = as_int(answer_value(_answered(got, "q4_4_n_params")))
     right = as_int(answer_value(expected["q4_4_n_params"]))
-    require(mine == right, f"`q4_4_n_params` = {mine} is not the number of parameters.",
-            "count the weights and the biases of all four layers" if mine != right else "")
+    if mine == right:
+        return
+    own = _own_count(got)
+    # A total that follows from the student's own (wrong) shapes or sizes is not a second
+    # mistake: those cost points in their own cases.
+    if own is not None and mine == sum(own):
+        return
+    hint = "count the weights and the biases of all four layers"
+    if own is not None and mine == own[0]:
+        hint = "you counted the weights only: add the biases, one per unit of every layer"
+    raise Reject(f"`q4_4_n_params` = {mine} is not the number of parameters.", hint)
 
 
 @verdict_of
@@ -288,14 +345,35 @@ def judge_4_5_form(got: dict[str, Any], expected: Any) -> None:
         require_int(answer_value(_answered(got, name)), f"`{name}`")
 
 
-def _judge_int(name: str, hint: str = ""):
+def _judge_int(name: str, hint: str = "", carried: Any = None):
+    """A whole-number answer; ``carried(got)`` gives the value that follows from the student's
+    own earlier answers, also accepted (their mistake is graded where it was made)."""
+
     @verdict_of
     def judge(got: dict[str, Any], expected: dict[str, Any]) -> None:
         mine = as_int(answer_value(_answered(got, name)))
         right = as_int(answer_value(expected[name]))
-        require(mine == right, f"`{name}` = {mine} is not right.", hint)
+        if mine == right or (carried is not None and mine is not None and
+                             mine == carried(got)):
+            return
+        raise Reject(f"`{name}` = {mine} is not right.", hint(got, expected) if callable(hint)
+                     else hint)
 
     return judge
+
+
+def _hint_4_5(name: str, base: str):
+    other = "q4_5_width" if name == "q4_5_depth" else "q4_5_depth"
+
+    def hint(got: dict[str, Any], expected: dict[str, Any]) -> str:
+        mine, theirs = (as_int(answer_value(got[n])) for n in (name, other))
+        if mine == as_int(answer_value(expected[other])) and \
+                theirs == as_int(answer_value(expected[name])):
+            return "depth and width are swapped: depth counts the hidden layers, width the " \
+                   "units in one of them"
+        return base
+
+    return hint
 
 
 # ----------------------------------------------------------------------------- 4.6
@@ -312,12 +390,55 @@ def judge_4_6_form(got: dict[str, Any], expected: Any) -> None:
             "`q4_6_answer` should be a word in a string.")
 
 
+# Part 2 of 4.6: D_i = D_o = 1 and K = D = 10.
+Q4_6_BASE = {"D_i": 1, "D_o": 1, "K": 10, "D": 10}
+
+
+def _own_extra(change: str):
+    """The extra weights that follow from the student's own formula when ``change`` ("K" or
+    "D") grows by one; None if the formula cannot be read or evaluated."""
+
+    def carried(got: dict[str, Any]) -> int | None:
+        try:
+            expr = canonical(answer_expr(got["q4_6_n_weights"], "q4_6_n_weights"))
+            if unknown_symbols(expr, Q4_6_SYMBOLS):
+                return None
+            base = {CANONICAL[k]: v for k, v in Q4_6_BASE.items()}
+            grown = {**base, CANONICAL[change]: Q4_6_BASE[change] + 1}
+            return as_int(sp.simplify(expr.xreplace(grown) - expr.xreplace(base)))
+        except (Reject, TypeError, ValueError, KeyError, AttributeError):
+            return None
+
+    return carried
+
+
+_CHANGES = {"depth": {"depth", "deeper", "deepen", "deepening"},
+            "width": {"width", "wider", "widen", "widening"}}
+
+
+def _change(answer: Any) -> str | None:
+    """"depth" or "width" if the answer names exactly one of them (any case, punctuation or
+    form: "Width.", "wider"), else None."""
+    words = set(_words(answer))
+    named = [change for change, forms in _CHANGES.items() if forms & words]
+    return named[0] if len(named) == 1 else None
+
+
 @verdict_of
 def judge_4_6_answer(got: dict[str, Any], expected: dict[str, Any]) -> None:
-    word = str(answer_value(_answered(got, "q4_6_answer"))).strip().lower()
+    answer = answer_value(_answered(got, "q4_6_answer"))
+    word = _change(answer) or str(answer).strip().lower()
     right = str(answer_value(expected["q4_6_answer"])).strip().lower()
-    require(word == right, f"`q4_6_answer` = {word!r} is not right.",
-            "compare the two counts of extra weights you found")
+    if word == right:
+        return
+    # The conclusion that follows from the student's own counts is not a second mistake.
+    depth, width = (as_int(answer_value(got[n])) for n in ("q4_6_extra_weights_depth",
+                                                           "q4_6_extra_weights_width"))
+    if depth is not None and width is not None and depth != width and \
+            word == ("depth" if depth > width else "width"):
+        return
+    raise Reject(f"`q4_6_answer` = {word!r} is not right.",
+                 "compare the two counts of extra weights you found")
 
 
 # ----------------------------------------------------------------------------- the cases
@@ -333,9 +454,18 @@ _4_6 = answers("q4_6_n_weights", "q4_6_extra_weights_depth", "q4_6_extra_weights
 _3_1_HINTS = [
     (lambda ref: ref - CANONICAL["phi0"], "the output bias phi0 is missing"),
 ]
+_3_1_LINEAR_HINTS = [
+    *_3_1_HINTS,
+    (lambda ref: ref.subs(CANONICAL["psi0"], 0), "the activation's offset psi0 is missing: "
+     "a[z] = psi0 + psi1*z"),
+    (lambda ref: CANONICAL["psi0"] + CANONICAL["psi1"] * ref.subs(
+        {CANONICAL["psi0"]: 0, CANONICAL["psi1"]: 1}), "the activation acts on each hidden "
+     "unit's input theta_d0 + theta_d1*x, not on the network's output"),
+]
+_D, _K, _DI, _DO = (CANONICAL[n] for n in ("D", "K", "D_i", "D_o"))
 _4_6_HINTS = [
-    (lambda ref: ref.subs(CANONICAL["K"], CANONICAL["K"] + 1),
-     "K hidden layers are joined by K-1 matrices of size D x D"),
+    (lambda ref: ref.subs(_K, _K + 1), "K hidden layers are joined by K-1 matrices of size D x D"),
+    (lambda ref: ref + _K * _D + _DO, "count the weights only, not the biases"),
 ]
 
 CASES = [
@@ -343,7 +473,7 @@ CASES = [
          "the three answers are formulas in the problem's symbols and a word", _3_1,
          judge_3_1_form),
     Case("q3_1.y_linear", "q3_1", 2, True, "the output with a linear activation is right", _3_1,
-         _judge_formula("q3_1_y_linear", Q3_1_SYMBOLS, _3_1_HINTS)),
+         _judge_formula("q3_1_y_linear", Q3_1_SYMBOLS, _3_1_LINEAR_HINTS)),
     Case("q3_1.y_identity", "q3_1", 2, True, "the output with the identity activation is right",
          _3_1, _judge_formula("q3_1_y_identity", Q3_1_SYMBOLS, _3_1_HINTS)),
     Case("q3_1.mapping", "q3_1", 1, True, "the kind of mapping is named correctly", _3_1,
@@ -376,20 +506,23 @@ CASES = [
     Case("q4_5.form", "q4_5", 1, False, "depth and width are whole numbers", _4_5,
          judge_4_5_form),
     Case("q4_5.depth", "q4_5", 1.5, True, "the depth", _4_5,
-         _judge_int("q4_5_depth", "depth counts the hidden layers")),
+         _judge_int("q4_5_depth", _hint_4_5("q4_5_depth", "depth counts the hidden layers only "
+                                            "(not the input or output layer)"))),
     Case("q4_5.width", "q4_5", 1.5, True, "the width", _4_5,
-         _judge_int("q4_5_width", "width counts the units of one hidden layer")),
+         _judge_int("q4_5_width", _hint_4_5("q4_5_width", "width counts the units of one "
+                                            "hidden layer, not of all of them"))),
     Case("q4_6.form", "q4_6", 1, False,
          "a formula in D_i, D_o, D and K, two whole numbers and a word", _4_6, judge_4_6_form),
     Case("q4_6.n_weights", "q4_6", 3, True, "the formula for the number of weights", _4_6,
          _judge_formula("q4_6_n_weights", Q4_6_SYMBOLS, _4_6_HINTS)),
     Case("q4_6.extra_depth", "q4_6", 1, True, "the extra weights of one more layer", _4_6,
-         _judge_int("q4_6_extra_weights_depth", "a new D x D layer adds D*D weights")),
+         _judge_int("q4_6_extra_weights_depth", "one more hidden layer adds a whole D x D "
+                    "matrix", _own_extra("K"))),
     Case("q4_6.extra_width", "q4_6", 2, True,
          "the extra weights of one more unit in every hidden layer", _4_6,
          _judge_int("q4_6_extra_weights_width", "count the new unit's incoming and outgoing "
                     "weights in every layer, and do not count the weight between two new units "
-                    "twice")),
+                    "twice", _own_extra("D"))),
     Case("q4_6.answer", "q4_6", 1, True, "which change adds more weights", _4_6,
          judge_4_6_answer),
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import Reject, fmt, is_number, require, require_close, verdict_of
+from ..checking import fmt, is_number, require, require_close, slip_models, verdict_of
 from . import Case
 from .probing import fn
 
@@ -17,26 +17,29 @@ Env = Mapping[str, Any]
 # ----------------------------------------------------------------------------- build_model
 
 
+def _linear(layer: Any) -> dict[str, Any]:
+    w = layer.weight.detach().double()
+    return {"kind": "Linear", "in_features": int(layer.in_features),
+            "out_features": int(layer.out_features), "weight_var": float(w.var(unbiased=False)),
+            "weight_mean": float(w.mean()), "has_bias": layer.bias is not None,
+            "bias_max_abs": float(layer.bias.detach().abs().max())
+            if layer.bias is not None else 0.0}
+
+
 def _describe_model(model: Any) -> dict[str, Any]:
-    """A model as plain data: its class, and each layer's kind, sizes and weight statistics."""
+    """A model as plain data: its class, each layer's kind and sizes (a Sequential's layers), and
+    every Linear layer's weight statistics (any module's, so that the initialisation is judged
+    even when the structure is wrong)."""
     import torch
 
     out: dict[str, Any] = {"type": type(model).__name__,
                            "is_sequential": isinstance(model, torch.nn.Sequential)}
     if not isinstance(model, torch.nn.Module):
         return out
-    layers = []
-    for layer in (model if isinstance(model, torch.nn.Sequential) else []):
-        item: dict[str, Any] = {"kind": type(layer).__name__}
-        if isinstance(layer, torch.nn.Linear):
-            w = layer.weight.detach().double()
-            item.update(in_features=int(layer.in_features), out_features=int(layer.out_features),
-                        weight_var=float(w.var(unbiased=False)), weight_mean=float(w.mean()),
-                        has_bias=layer.bias is not None,
-                        bias_max_abs=float(layer.bias.detach().abs().max())
-                        if layer.bias is not None else 0.0)
-        layers.append(item)
-    out["layers"] = layers
+    out["layers"] = [_linear(layer) if isinstance(layer, torch.nn.Linear)
+                     else {"kind": type(layer).__name__}
+                     for layer in (model if isinstance(model, torch.nn.Sequential) else [])]
+    out["linears"] = [_linear(m) for m in model.modules() if isinstance(m, torch.nn.Linear)]
     return out
 
 
@@ -54,49 +57,61 @@ def probe_model_init(env: Env) -> Any:
     return _describe_model(fn(env, "build_model")(400, 300, 200))
 
 
-def _layers(got: dict[str, Any], expected: dict[str, Any]) -> list[dict[str, Any]]:
+def _require_module(got: dict[str, Any]) -> None:
     require(got.get("type") != "NoneType", "build_model returned None: did you forget a "
             "`return`?")
-    require(got.get("is_sequential"), f"build_model should return a torch.nn.Sequential, got a "
+    require("linears" in got, f"build_model should return a torch.nn.Sequential, got a "
             f"{got.get('type')}.")
-    kinds = [layer["kind"] for layer in got["layers"]]
-    want = [layer["kind"] for layer in expected["layers"]]
-    require(kinds == want, f"the model's layers are {kinds}, expected {want}.",
-            "Linear, ReLU, Linear, ReLU, Linear: no activation after the output layer"
-            if len(kinds) == len(want) + 1 else "")
-    for i, (mine, right) in enumerate(zip(got["layers"], expected["layers"])):
-        if right["kind"] == "Linear":
-            sizes = (mine["in_features"], mine["out_features"])
-            target = (right["in_features"], right["out_features"])
-            require(sizes == target, f"layer {i} is Linear{sizes}, expected Linear{target}.",
-                    "Linear(D_i, D_k), Linear(D_k, D_k), Linear(D_k, D_o)")
-    return got["layers"]
 
 
 @verdict_of
 def judge_model_structure(got: Any, expected: Any) -> None:
-    _layers(got, expected)
+    _require_module(got)
+    require(got.get("is_sequential"), f"build_model should return a torch.nn.Sequential, got a "
+            f"{got.get('type')}.")
+    kinds = [layer["kind"] for layer in got["layers"]]
+    want = [layer["kind"] for layer in expected["layers"]]
+    hint = ""
+    if kinds[:len(want)] == want and len(kinds) > len(want):
+        hint = "no activation after the output layer: the network ends with a Linear layer"
+    elif kinds.count("Linear") < want.count("Linear"):
+        hint = "two hidden layers: Linear, ReLU, Linear, ReLU, then the output Linear"
+    require(kinds == want, f"the model's layers are {', '.join(kinds) or 'none'}; expected "
+            f"{', '.join(want)}.", hint)
+    for i, (mine, right) in enumerate(zip(got["layers"], expected["layers"])):
+        if right["kind"] == "Linear":
+            sizes = (mine["in_features"], mine["out_features"])
+            target = (right["in_features"], right["out_features"])
+            require(sizes == target, f"layer {i} of build_model(3, 8, 2) is Linear{sizes}, "
+                    f"expected Linear{target}.",
+                    "Linear(D_i, D_k), Linear(D_k, D_k), Linear(D_k, D_o)")
+
+
+def _linears(got: dict[str, Any]) -> list[dict[str, Any]]:
+    _require_module(got)
+    require(got["linears"], "the model has no Linear layer.")
+    return got["linears"]
 
 
 @verdict_of
 def judge_model_biases(got: Any, expected: Any) -> None:
-    for i, layer in enumerate(_layers(got, expected)):
-        if layer["kind"] == "Linear":
-            require(layer["has_bias"], f"layer {i} has no bias.")
-            require(layer["bias_max_abs"] == 0.0, f"layer {i}'s biases are not all 0.",
-                    "set them with torch.nn.init.zeros_(layer.bias)")
+    for i, layer in enumerate(_linears(got)):
+        require(layer["has_bias"], f"Linear layer {i} has no bias (bias=False).",
+                "keep the biases and set them to 0")
+        require(layer["bias_max_abs"] == 0.0, f"Linear layer {i}'s biases are not all 0 (the "
+                f"largest is {fmt(layer['bias_max_abs'])} in size).",
+                "PyTorch starts biases at small random values: set them with "
+                "torch.nn.init.zeros_(layer.bias)")
 
 
 @verdict_of
 def judge_model_he(got: Any, expected: Any) -> None:
-    for i, layer in enumerate(_layers(got, expected)):
-        if layer["kind"] != "Linear":
-            continue
+    for i, layer in enumerate(_linears(got)):
         he = 2.0 / layer["in_features"]
         ratio = layer["weight_var"] / he
         # >= 60000 weights per layer: the sample variance is within 1% of the true one.
-        require(0.9 < ratio < 1.1, f"layer {i}'s weights have variance {fmt(ratio)} x 2/fan_in; "
-                "He initialisation gives exactly 2/fan_in.", _he_hint(ratio, layer))
+        require(0.9 < ratio < 1.1, f"Linear layer {i}'s weights have variance {fmt(ratio)} x "
+                "2/fan_in; He initialisation gives exactly 2/fan_in.", _he_hint(ratio, layer))
 
 
 def _he_hint(ratio: float, layer: dict[str, Any]) -> str:
@@ -105,13 +120,34 @@ def _he_hint(ratio: float, layer: dict[str, Any]) -> str:
         return "this is PyTorch's default initialisation: call kaiming_normal_ on each weight"
     if abs(ratio - fan_in / fan_out) < 0.1 * fan_in / fan_out:
         return "use mode='fan_in' (the default), not 'fan_out'"
+    if abs(ratio - fan_in / (fan_in + fan_out)) < 0.05:
+        return "this is Xavier/Glorot initialisation (2/(fan_in + fan_out)); He uses 2/fan_in"
+    if ratio < 0.1:
+        return "the weights are far too small: a fixed scale such as 0.01 ignores the layer's " \
+               "size; He's standard deviation is sqrt(2/fan_in)"
     return "use torch.nn.init.kaiming_normal_(layer.weight) (fan_in, ReLU gain sqrt(2))"
 
 
 # ----------------------------------------------------------------------------- train
 
+TRAIN_ARGS = {"n_epochs": 6, "lr": 0.05, "momentum": 0.9, "step_size": 2, "gamma": 0.5}
 
-def _fixed_training(seed: int = 3) -> tuple[Any, Any]:
+
+def _counting_dataset() -> Any:
+    """A TensorDataset that counts the samples drawn from it: whether train used its loader."""
+    import torch
+
+    class CountingDataset(torch.utils.data.TensorDataset):
+        drawn = 0
+
+        def __getitem__(self, index: Any) -> Any:
+            CountingDataset.drawn += 1
+            return super().__getitem__(index)
+
+    return CountingDataset
+
+
+def fixed_training(seed: int = 3, counting: bool = False) -> tuple[Any, Any]:
     """A fixed small model and an unshuffled loader, the same on every run."""
     import torch
 
@@ -120,8 +156,8 @@ def _fixed_training(seed: int = 3) -> tuple[Any, Any]:
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 6),
                                 torch.nn.ReLU(), torch.nn.Linear(6, 2))
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=5,
-                                         shuffle=False)
+    dataset = (_counting_dataset() if counting else torch.utils.data.TensorDataset)(x, y)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=5, shuffle=False)
     return model, loader
 
 
@@ -129,50 +165,54 @@ def _losses(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return {"container": type(value).__name__,
                 "items": [v if type(v) in (int, float) else {"type": type(v).__name__,
-                          "value": float(v) if _floatable(v) else None} for v in value]}
+                          "value": _float_or_none(v)} for v in value]}
     return {"container": type(value).__name__, "items": None}
 
 
-def _floatable(v: Any) -> bool:
+def _float_or_none(v: Any) -> float | None:
     try:
-        float(v)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
+        return float(v)
+    except Exception:  # noqa: BLE001 - anything that is not one number
+        return None
 
 
 def probe_train_returns(env: Env) -> Any:
-    model, loader = _fixed_training()
+    model, loader = fixed_training()
     return _losses(fn(env, "train")(model, loader, n_epochs=3))
 
 
-def probe_train_trajectory(env: Env) -> Any:
+def probe_train_run(env: Env) -> Any:
     import torch
 
-    model, loader = _fixed_training()
+    model, loader = fixed_training(counting=True)
+    initial = [p.detach().clone() for p in model.parameters()]
+    dataset = loader.dataset
     # A short step_size makes the scheduler matter within a few epochs.
-    out = fn(env, "train")(model, loader, n_epochs=6, lr=0.05, momentum=0.9, step_size=2,
-                           gamma=0.5)
-    weights = [p.detach().double().numpy().copy() for p in model.parameters()]
-    with torch.no_grad():
-        x = torch.linspace(-1, 1, 12).reshape(3, 4)
-        prediction = model(x).double().numpy().copy()
-    return {"losses": _losses(out), "weights": weights, "prediction": prediction}
+    out = fn(env, "train")(model, loader, **TRAIN_ARGS)
+    params = list(model.parameters())
+    changed = any(not torch.equal(a, p.detach()) for a, p in zip(initial, params))
+    return {"losses": _losses(out), "changed": bool(changed), "drawn": int(type(dataset).drawn),
+            "weights": [p.detach().double().numpy().copy() for p in params]}
 
 
-def _loss_values(got: dict[str, Any], n: int) -> list[float]:
+def _loss_values(got: dict[str, Any], n: int, strict: bool = True) -> list[float]:
+    """The epoch losses as floats; ``strict``: each must be a Python float (or int)."""
     require(got["container"] != "NoneType", "train returned None: it should return the list of "
-            "epoch losses.")
-    require(got["items"] is not None, f"train should return a list, got a {got['container']}.")
+            "epoch losses.", "end train with `return losses`")
+    require(got["items"] is not None, f"train should return a list of numbers, got a "
+            f"{got['container']}.")
     items = got["items"]
     require(len(items) == n, f"train(..., n_epochs={n}) returned {len(items)} losses, expected "
             f"{n}: one per epoch.", "append one number per epoch, after its batches")
+    values = []
     for v in items:
         if isinstance(v, dict):
-            raise Reject(f"each loss should be a Python float, got a {v['type']}.",
-                         "use loss.item() to get a Python float")
+            require(not strict and v.get("value") is not None, f"each loss should be a Python "
+                    f"float, got a {v['type']}.", "use loss.item() to get a Python float")
+            v = v["value"]
         require(is_number(v) and np.isfinite(v), f"each loss should be a finite number, got {v}.")
-    return [float(v) for v in items]
+        values.append(float(v))
+    return values
 
 
 @verdict_of
@@ -181,32 +221,70 @@ def judge_train_returns(got: Any, expected: Any) -> None:
 
 
 @verdict_of
-def judge_train_trajectory(got: Any, expected: Any) -> None:
-    mine = np.array(_loss_values(got["losses"], 6))
+def judge_train_losses(got: Any, expected: Any) -> None:
+    # The type of the values is train.returns' business: here only the numbers count.
+    mine = np.array(_loss_values(got["losses"], 6, strict=False))
     right = np.array(_loss_values(expected["losses"], 6))
     require_close(mine, right, "the epoch losses", rtol=1e-4, atol=1e-6,
-                  hint=_train_hint(mine, right))
+                  hint=_train_hint(mine, lambda run: run[0], right))
 
 
-def _train_hint(mine: np.ndarray, right: np.ndarray) -> str:
-    if np.allclose(mine * 4, right, rtol=1e-3) or np.allclose(mine, right / 4, rtol=1e-3):
+# Slips of the training loop (their losses and weights: hw3.slips.training).
+_TRAIN_SLIPS = {
+    "no_zero_grad": "the gradients are never zeroed, so they pile up: call optimizer.zero_grad() "
+                    "before every backward pass",
+    "scheduler_per_batch": "step the scheduler once per epoch, after the epoch's batches, not "
+                           "after every batch",
+    "no_scheduler": "the learning rate never decays: call scheduler.step() once per epoch",
+    "no_momentum": "pass momentum=momentum to torch.optim.SGD",
+    "last_batch": "add up the losses of all the epoch's batches, not only the last one",
+}
+_TRAIN_HINT = "for each batch: zero the gradients, forward, loss, backward, optimizer step; use " \
+              "MSELoss, SGD with the given lr and momentum, and StepLR stepped once per epoch"
+
+
+def _train_hint(mine: Any, part: Any, right: Any = None) -> str:
+    """The slip whose run gives ``mine`` (``part`` picks losses or weights from a run)."""
+    # A mean is the sum divided by the number of batches (4 here).
+    if isinstance(mine, np.ndarray) and right is not None and \
+            np.allclose(mine * 4, right, rtol=1e-3):
         return "each epoch's loss is the SUM of its batch losses, not their mean"
-    if np.isclose(mine[0], right[0], rtol=1e-4):
-        return "the first epoch matches: check when the scheduler steps (once per epoch, after " \
-               "its batches) and that the gradients are zeroed before every backward pass"
-    return "for each batch: zero the gradients, forward, loss, backward, optimizer step; use " \
-           "MSELoss, SGD with the given lr and momentum, and StepLR"
+    slips = slip_models()
+    for variant, hint in _TRAIN_SLIPS.items() if slips is not None else ():
+        try:
+            if _close_all(mine, part(slips.training(variant))):
+                return hint
+        except Exception:  # noqa: BLE001 - a hint is a bonus; never fail the judge for it
+            break
+    return _TRAIN_HINT
+
+
+def _close_all(mine: Any, theirs: Any) -> bool:
+    if isinstance(theirs, list):
+        return isinstance(mine, list) and len(mine) == len(theirs) and all(
+            _close_all(m, t) for m, t in zip(mine, theirs))
+    return isinstance(mine, np.ndarray) and mine.shape == np.shape(theirs) and \
+        bool(np.allclose(mine, theirs, rtol=1e-4, atol=1e-6))
 
 
 @verdict_of
-def judge_train_in_place(got: Any, expected: Any) -> None:
-    require(len(got["weights"]) == len(expected["weights"]), "the model's parameters changed "
-            "their number during training.")
-    for i, (mine, right) in enumerate(zip(got["weights"], expected["weights"])):
-        require_close(mine, right, f"parameter {i} of the trained model", rtol=1e-3, atol=1e-5,
-                      hint="train the model it is given, in place, with the loader it is given")
-    require_close(got["prediction"], expected["prediction"], "the trained model's predictions",
-                  rtol=1e-3, atol=1e-5)
+def judge_train_model(got: Any, expected: Any) -> None:
+    require(got.get("drawn", 0) > 0, "train never drew a batch from the data_loader it was "
+            "given.", "loop over the data_loader argument, not a loader or tensors of the "
+            "notebook")
+    require(got.get("changed") is True, "the model given to train is unchanged after "
+            "training.", "train the model it is given, in place: do not copy it or build a new "
+            "one")
+    mine, right = got["weights"], expected["weights"]
+    require(len(mine) == len(right), f"the model has {len(mine)} parameter tensors after "
+            f"training, expected {len(right)}.", "train the model it is given; do not add layers")
+    hint = ""
+    for i, (m, r) in enumerate(zip(mine, right)):
+        if not (isinstance(m, np.ndarray) and m.shape == r.shape and
+                np.allclose(m, r, rtol=1e-4, atol=1e-6)):
+            hint = hint or _train_hint(mine, lambda run: run[1])
+        require_close(m, r, f"parameter {i} of the trained model", rtol=1e-4, atol=1e-6,
+                      hint=hint)
 
 
 # ----------------------------------------------------------------------------- the cases
@@ -221,10 +299,11 @@ CASES = [
          "He initialisation: weight variance 2/fan_in", probe_model_init, judge_model_he),
     Case("train.returns", "train", 2, False, "returns one Python float per epoch",
          probe_train_returns, judge_train_returns),
-    Case("train.trajectory", "train", 4, True,
-         "the epoch losses match the reference loop exactly (SGD, momentum, StepLR)",
-         probe_train_trajectory, judge_train_trajectory),
-    Case("train.in_place", "train", 2, True,
-         "trains the given model in place on the given loader", probe_train_trajectory,
-         judge_train_in_place),
+    Case("train.losses", "train", 3, True,
+         "each epoch's loss is the sum of its batch losses, as in the reference loop",
+         probe_train_run, judge_train_losses),
+    Case("train.model", "train", 3, True,
+         "trains the given model in place on the given loader exactly as the reference loop "
+         "(zero_grad, SGD with momentum, StepLR once per epoch)", probe_train_run,
+         judge_train_model),
 ]
