@@ -734,16 +734,23 @@ def _python_binds() -> list[str]:
     return args
 
 
-def _hw3_binds() -> list[str]:
-    """``src/hw3`` at its own path, without its data (expected values) folder.
+# What of the package the sandboxed child needs: the probes and what they import, and the
+# worker's own code. Not the expected values (data/), not the grader, and not hw3.slips, whose
+# recomputed mistakes are close enough to working answers to be worth importing.
+CHILD_MODULES = frozenset({"__init__.py", "wire.py", "checking.py", "hints.py", "cases",
+                           "execute.py", "sandbox.py"})
 
-    A tmpfs over the package directory, then each entry bound back except ``data`` and stray
-    ``expected*`` files: a data folder created later on the host stays invisible too.
+
+def _hw3_binds() -> list[str]:
+    """``src/hw3`` at its own path, with only ``CHILD_MODULES`` in it.
+
+    A tmpfs over the package directory, then each allowed entry bound back: anything added to
+    the package later stays invisible unless it is allowed here.
     """
     d = _hw3_dir()
     args = ["--perms", "0755", "--tmpfs", str(d)]
     for entry in sorted(d.iterdir()):
-        if entry.name == "data" or entry.name.startswith("expected") or entry.name == "__pycache__":
+        if entry.name not in CHILD_MODULES:
             continue
         args += ["--ro-bind", str(entry), str(entry)]
     args += ["--remount-ro", str(d)]
