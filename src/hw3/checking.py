@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -134,8 +135,22 @@ def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
 
 
 def require_close(got: Any, expected: Any, what: str, rtol: float = 1e-6, atol: float = 1e-8,
-                  hint: str = "") -> None:
-    """``got`` must match ``expected`` in shape and values, within tolerances."""
+                  hint: str | Callable[[], str] = "") -> None:
+    """``got`` must match ``expected`` in shape and values, within tolerances.
+
+    ``hint`` may be a function, called only when the check fails: naming a slip can cost a
+    recomputation (a training loop's), which a right answer should not pay."""
+    if not callable(hint):
+        _require_close(got, expected, what, rtol, atol, hint)
+        return
+    try:
+        _require_close(got, expected, what, rtol, atol, "")
+    except Reject as r:
+        raise Reject(r.message, hint() or r.hint) from None
+
+
+def _require_close(got: Any, expected: Any, what: str, rtol: float, atol: float,
+                   hint: str) -> None:
     exp = np.asarray(expected, dtype=float)
     if isinstance(got, np.ndarray) or exp.ndim:
         arr = require_array(got, what, exp.shape, hint)

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-import threading
+import queue
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import wire
 from .cases import CASES, QUESTIONS, feedback, judge, load_expected
 from .checking import Verdict
 from .submission import Submission, assign_ids, discover, is_otter_cell, read
@@ -103,6 +104,11 @@ def judge_all(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Ver
     """Judge every case from the child's encoded probe data (a case without data fails)."""
     return {case_id: judge(case, probes.get(case_id), expected)
             for case_id, case in CASES.items()}
+
+
+def warm_judges(expected: dict[str, Any]) -> None:
+    """Judge the reference's own data once: the judges' imports and caches are then warm."""
+    judge_all({case_id: wire.encode(data) for case_id, data in expected.items()}, expected)
 
 
 def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[str, Any]:
@@ -203,24 +209,29 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
             progress(1)
 
     limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
-    workers: list[Any] = []
-    lock = threading.Lock()
-    local = threading.local()
+    n = max(1, min(options.workers, len(todo)))
+    # Sandboxes boot in the background (a few seconds: imports and warm-up) while this process
+    # pays its judges' first-use costs. Workers are made here, in the long-lived main thread,
+    # and lent to the grading threads one submission at a time.
+    workers = [Worker(limits, isolation=options.isolation) for _ in range(n)] if todo else []
+    if todo:
+        warm_judges(expected)
+    free: queue.Queue[Any] = queue.Queue()
+    for w in workers:
+        free.put(w)
 
     def work(sub: Submission) -> dict[str, Any]:
-        if not hasattr(local, "worker"):
-            local.worker = Worker(limits, isolation=options.isolation)
-            with lock:
-                workers.append(local.worker)
+        worker = free.get()
         try:
-            result = grade_one(sub, local.worker, expected)
+            result = grade_one(sub, worker, expected)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
             return internal_error(sub, e)
+        finally:
+            free.put(worker)
         cache.put(sub, result)
         return result
 
     try:
-        n = max(1, min(options.workers, len(todo) or 1))
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade") as pool:
             futures = {pool.submit(work, sub): i for i, sub in todo}
             for future in as_completed(futures):

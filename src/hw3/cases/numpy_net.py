@@ -470,7 +470,7 @@ def _fp_shape_hint(mine: Any, right: Any) -> str:
 def judge_fp_bias(got: Any, expected: Any) -> None:
     for key in _FP_FUNCTIONS:
         require_close(got[key], expected[key], f"forward_propagation with biases and f = {key}",
-                      rtol=1e-6, hint=_fp_hint(got[key], expected[key], key))
+                      rtol=1e-6, hint=lambda key=key: _fp_hint(got[key], expected[key], key))
 
 
 _FP_SLIPS = {

@@ -226,7 +226,7 @@ def judge_train_losses(got: Any, expected: Any) -> None:
     mine = np.array(_loss_values(got["losses"], 6, strict=False))
     right = np.array(_loss_values(expected["losses"], 6))
     require_close(mine, right, "the epoch losses", rtol=1e-4, atol=1e-6,
-                  hint=_train_hint(mine, lambda run: run[0], right))
+                  hint=lambda: _train_hint(mine, lambda run: run[0], right))
 
 
 # Slips of the training loop (their losses and weights: hw3.slips.training).
