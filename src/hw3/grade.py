@@ -192,7 +192,9 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     if stale:
         raise ValueError(f"no expected data for {', '.join(stale)}: run `hw3 build` first")
     key = autograder_key()
-    cache = Cache(options.cache_dir, key)
+    # A cached result also depends on the limits and the isolation it was graded under.
+    settings = f"{options.timeout}:{options.cell_timeout}:{options.isolation}"
+    cache = Cache(options.cache_dir, hashlib.sha256(f"{key}:{settings}".encode()).hexdigest())
     results: dict[int, dict[str, Any]] = {}
     todo: list[tuple[int, Submission]] = []
     for i, path in enumerate(files):
