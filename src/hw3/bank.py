@@ -33,7 +33,6 @@ import copy
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -45,11 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .submission import is_otter_cell
+
 RUNNERS = ("inprocess", "grade", "otter")
 KINDS = {"mistakes": "mistake", "right": "right"}
 
 # An Otter cell (its init, check and export cells), as hw3.build recognises them.
-_OTTER_LINE = re.compile(r"^\s*(grader\b|import otter\b)", re.M)
 
 
 class BankError(Exception):
@@ -329,7 +329,7 @@ def is_demo(source: str) -> bool:
 def _runnable(source: str) -> str | None:
     """A cell's code as the in-process runner runs it: None for Otter's cells, shell magics and
     the demonstrations."""
-    if _OTTER_LINE.search(source) or source.lstrip().startswith(("%", "!")) or is_demo(source):
+    if is_otter_cell(source) or source.lstrip().startswith(("%", "!")) or is_demo(source):
         return None
     # The checks zip is not next to this process; hw3 comes from the installed package.
     lines = [ln for ln in source.splitlines() if "hw3_checks.zip" not in ln]
