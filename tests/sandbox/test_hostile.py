@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -263,13 +264,25 @@ def test_network_is_unreachable(bwrap_worker: Worker) -> None:
             listener.accept()  # nobody came
 
 
+def _python_in_repo() -> set[str]:
+    """Top-level repository entries that hold the interpreter or its packages."""
+    names = set()
+    for prefix in {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}:
+        for p in (Path(prefix), Path(prefix).resolve()):
+            if p.is_relative_to(REPO) and p != REPO:
+                names.add(p.relative_to(REPO).parts[0])
+    return names
+
+
 def test_repository_is_invisible(bwrap_worker: Worker) -> None:
     source = hostile("read_solutions", __REPO__=str(REPO), __HW3__=str(HW3))
     res = run(bwrap_worker, [source, *AFTER])
     assert statuses(res) == ["ok", "ok", "ok"]
     out = res["cells"][0]["output"]
     assert "found: []" in out
-    assert "repo: ['src']" in out  # only src/hw3 is bound from the repository
+    # Only src/hw3 is bound from the repository, and the Python environment if it lives there
+    # (a `.venv` in the clone, as the README's quick start makes).
+    assert f"repo: {sorted({'src'} | _python_in_repo())}" in out
     assert "'data'" not in out.split("package:")[1]
 
 
