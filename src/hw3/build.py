@@ -219,6 +219,8 @@ def normalize(nb: Any) -> Any:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
         cell.metadata.pop("execution", None)
+        if "outputs" in cell:
+            cell["outputs"] = _coalesce_streams(cell["outputs"])
         for output in cell.get("outputs", []):
             output.get("metadata", {}).pop("execution", None)
     nb.metadata.pop("widgets", None)
@@ -226,6 +228,19 @@ def normalize(nb: Any) -> Any:
                                  "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
+
+
+def _coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """One output per run of stdout (or stderr) text: the kernel splits it where timing says."""
+    merged: list[Any] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
 
 
 def write_notebook(nb: Any, path: Path) -> None:

@@ -553,15 +553,19 @@ class Worker:
                 for cap in _CAP_NAMES:  # kept by the zygote only; children drop everything
                     args += ["--cap-add", cap]
             args += _system_binds()
-            # bwrap makes missing parent directories mode 0700: students' uid could not
-            # traverse them, so make them explicitly, world-readable.
             binds = _python_binds() + _hw3_binds()
-            args += _parent_dirs(["/etc/passwd", *_destinations(binds)])
             args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys"]
             args += ["--dev", "/dev", "--perms", "1777", "--size", str(SHM_BYTES)]
             args += ["--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
             disk = str(max(lim.disk_bytes, 1 << 20))
             args += ["--perms", "1777", "--size", disk, "--tmpfs", "/tmp"]
+            # bwrap makes missing parent directories mode 0700: students' uid could not
+            # traverse them, so make them explicitly, world-readable. After the /tmp tmpfs:
+            # Python or the repository may live under /tmp (a clone in /tmp with its .venv).
+            dests = _destinations(binds)
+            args += _parent_dirs(["/etc/passwd", *dests])
+            # Binds inside the scratch space outlive every job; the wipe keeps them.
+            cfg["keep"] = [d for d in dests if _is_below(d, "/tmp")]
             for name, text in _etc_files(root).items():
                 rfd, wfd = os.pipe()
                 os.write(wfd, text.encode())  # tiny: fits in the pipe buffer
@@ -691,7 +695,7 @@ def _system_binds() -> list[str]:
 
 def _parent_dirs(dests: list[str]) -> list[str]:
     """``--dir`` (mode 0755) for every missing ancestor of ``dests``, outermost first."""
-    system = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/tmp", "/dev")
+    system = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/dev")
     todo: set[str] = set()
     for dest in dests:
         parent = os.path.dirname(dest)
@@ -704,6 +708,10 @@ def _parent_dirs(dests: list[str]) -> list[str]:
     for d in sorted(todo, key=lambda p: (p.count("/"), p)):
         args += ["--perms", "0755", "--dir", d]
     return args
+
+
+def _is_below(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
 
 
 def _destinations(args: list[str]) -> list[str]:
@@ -860,6 +868,7 @@ class _Zygote:
         self.ctl = socket.socket(fileno=cfg["ctl_fd"])
         self.libc = _libc()
         self.reaped: dict[int, int] = {}  # exit statuses collected while killing a job
+        self.skeleton: dict[str, tuple[int, int, int]] | None = None  # see _wipe_all
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -1012,10 +1021,19 @@ class _Zygote:
             time.sleep(0.002)
 
     def _wipe_all(self) -> bool:
-        """Empty the scratch space; False if something could not be removed."""
+        """Empty the scratch space; False if something could not be removed.
+
+        Mounts inside it (Python or the repository under /tmp) and the directories leading to
+        them stay, and must be as the sandbox made them: else the sandbox is not reused.
+        """
+        mounts = frozenset(self.cfg.get("keep", ()))
+        if self.skeleton is None:  # first call, before any job: the sandbox as bwrap made it
+            self.skeleton = {}
+            for d in self.cfg["wipe"]:
+                self.skeleton.update(_skeleton_state(d, mounts))
         for d in self.cfg["wipe"]:  # first what the zygote itself wrote (preloading)
             if os.path.isdir(d):
-                _wipe(d)
+                _wipe(d, mounts)
         if self.child_uid is not None:
             # The job's files belong to its uid; act as that uid (we have no DAC override).
             os.setegid(self.child_uid)
@@ -1024,8 +1042,8 @@ class _Zygote:
             ok = True
             for d in self.cfg["wipe"]:
                 if os.path.isdir(d):
-                    _wipe(d)
-                    ok = ok and not os.listdir(d)
+                    _wipe(d, mounts)
+                    ok = ok and _only_skeleton_left(d, mounts, self.skeleton)
             if self.mode == "bubblewrap":
                 _clear_sysv_ipc(self.libc)  # our own IPC namespace: everything in it is the job's
         finally:
@@ -1251,26 +1269,73 @@ def _tree_bytes(path: str, cap: int) -> int:
     return total
 
 
-def _wipe(path: str) -> None:
-    """Remove everything below ``path`` (not ``path`` itself); iterative, never follows links."""
+def _skeleton(path: str, mounts: frozenset[str]) -> frozenset[str]:
+    """The directories strictly between ``path`` and the mounts below it."""
+    dirs: set[str] = set()
+    for m in mounts:
+        if not _is_below(m, path) or m == path:
+            continue
+        parent = os.path.dirname(m)
+        while parent != path and _is_below(parent, path):
+            dirs.add(parent)
+            parent = os.path.dirname(parent)
+    return frozenset(dirs)
+
+
+def _skeleton_state(path: str, mounts: frozenset[str]) -> dict[str, tuple[int, int, int]]:
+    """Type, mode and owner of each skeleton directory below ``path``."""
+    state = {}
+    for d in _skeleton(path, mounts):
+        with contextlib.suppress(OSError):
+            st = os.lstat(d)
+            state[d] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid)
+    return state
+
+
+def _only_skeleton_left(path: str, mounts: frozenset[str],
+                        before: dict[str, tuple[int, int, int]]) -> bool:
+    """True if below ``path`` there is only the skeleton, as it was ``before``, and its mounts."""
+    skeleton = _skeleton(path, mounts)
+    if _skeleton_state(path, mounts) != {d: before.get(d) for d in skeleton}:
+        return False  # the job changed a directory that later jobs must traverse
+    for d in (path, *skeleton):
+        try:
+            names = os.listdir(d)
+        except OSError:
+            return False
+        for name in names:
+            p = os.path.join(d, name)
+            if p not in skeleton and p not in mounts:
+                return False
+    return all(os.path.lexists(m) for m in mounts if _is_below(m, path))
+
+
+def _wipe(path: str, mounts: frozenset[str] = frozenset()) -> None:
+    """Remove everything below ``path`` (not ``path`` itself); iterative, never follows links.
+
+    ``mounts`` (and the directories leading to them) are left as they are.
+    """
+    skeleton = _skeleton(path, mounts)
     stack = [(path, False)]
     while stack:
         d, visited = stack.pop()
         if visited:
-            if d != path:
+            if d != path and d not in skeleton:
                 with contextlib.suppress(OSError):
                     os.rmdir(d)
             continue
         stack.append((d, True))
         try:
             with contextlib.suppress(OSError):
-                if d != path:
+                if d != path and d not in skeleton:
                     os.chmod(d, 0o700)  # the job may have left it unreadable
             names = os.listdir(d)
         except OSError:
             continue
         for name in names:
             p = os.path.join(d, name)
+            if p in mounts:
+                continue
             try:
                 st = os.lstat(p)
             except OSError:

@@ -11,7 +11,7 @@ import zipfile
 import nbformat
 import pytest
 
-from hw3.build import CHECKS_ZIP, check_master, read_test_cells
+from hw3.build import CHECKS_ZIP, check_master, normalize, read_test_cells
 from hw3.cases import CASES
 
 
@@ -33,6 +33,28 @@ def test_master_disagreeing_with_the_registry_is_reported(master):
 
 
 @pytest.mark.slow
+def test_normalize_joins_stream_outputs_the_kernel_split():
+    # The kernel flushes stdout when timing says: one run's "0.0" + "\n..." is another's one
+    # output. Joined, equal builds give equal solution notebooks.
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(0.0); print(1)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="0.0"),
+        nbformat.v4.new_output("stream", name="stdout", text="\n1\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1),
+        nbformat.v4.new_output("stream", name="stdout", text="3\n"),
+    ]
+    nb.cells = [cell]
+    outputs = normalize(nb).cells[0].outputs
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in outputs] == [
+        ("stream", "stdout", "0.0\n1\n"),
+        ("stream", "stderr", "warning\n"),
+        ("execute_result", None, None),
+        ("stream", "stdout", "3\n"),
+    ]
+
+
 def test_committed_products_match_a_fresh_build(root):
     # Builds into a temporary folder (Otter Assign, two real kernel runs) and compares bytes.
     proc = subprocess.run([sys.executable, "-m", "hw3.cli", "build", "--check", "--root",
