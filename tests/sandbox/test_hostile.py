@@ -24,23 +24,16 @@ REPO = Path(sandbox.__file__).resolve().parents[2]
 HW3 = Path(sandbox.__file__).resolve().parent
 
 
-def _under_tmp() -> set[str]:
-    """Entries of /tmp that hold the interpreter, its packages or the repository."""
-    names = set()
-    for prefix in {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, HW3}:
-        for p in (Path(prefix), Path(prefix).resolve()):
-            if p.is_relative_to("/tmp") and p != Path("/tmp"):
-                names.add(p.relative_to("/tmp").parts[0])
-    return names
+PYTHON = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
 
 
-def _python_in_repo() -> set[str]:
-    """Top-level repository entries that hold the interpreter or its packages."""
+def _entries_holding(top: Path, paths: set[str]) -> set[str]:
+    """The entries of ``top`` that hold any of ``paths`` (the sandbox binds them there)."""
     names = set()
-    for prefix in {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}:
-        for p in (Path(prefix), Path(prefix).resolve()):
-            if p.is_relative_to(REPO) and p != REPO:
-                names.add(p.relative_to(REPO).parts[0])
+    for path in paths:
+        for p in (Path(path), Path(path).resolve()):
+            if p.is_relative_to(top) and p != top:
+                names.add(p.relative_to(top).parts[0])
     return names
 
 
@@ -203,7 +196,9 @@ def test_nothing_leaks_into_the_next_job(worker: Worker) -> None:
         )
     assert statuses(run(worker, write)) == ["ok"] * len(write)
     # Python or the repository may live under /tmp: the folders leading to them stay.
-    left = sorted(_under_tmp()) if worker.isolation == "bubblewrap" else []
+    left = []
+    if worker.isolation == "bubblewrap":
+        left = sorted(_entries_holding(Path("/tmp"), PYTHON | {str(HW3)}))
     check = [
         "import os, tempfile\nassert 'secret_var' not in globals()\n"
         f"assert sorted(os.listdir(tempfile.gettempdir())) == {left}, os.listdir('/tmp')\n"
@@ -294,7 +289,7 @@ def test_repository_is_invisible(bwrap_worker: Worker) -> None:
     assert "found: []" in out
     # Only src/hw3 is bound from the repository, and the Python environment if it lives there
     # (a `.venv` in the clone, as the README's quick start makes).
-    assert f"repo: {sorted({'src'} | _python_in_repo())}" in out
+    assert f"repo: {sorted({'src'} | _entries_holding(REPO, PYTHON))}" in out
     assert "'data'" not in out.split("package:")[1]
 
 
