@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 
@@ -105,21 +106,21 @@ def _grade(args: argparse.Namespace) -> int:
                       cell_timeout=args.cell_timeout, isolation=args.isolation)
     if args.no_cache:
         options.cache_dir = None
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=0, unit="submission", desc="grading", file=sys.stderr)
+    bar: Any = None  # made once the batch is read and its size is known
 
     def on_total(n: int) -> None:
+        nonlocal bar
+        if not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n, unit="submission", desc="grading", file=sys.stderr)
+
+    def progress(k: int = 1) -> None:
         if bar is not None:
-            bar.total = n
-            bar.refresh()
+            bar.update(k)
 
     try:
-        results = grade_paths(args.paths, options,
-                              progress=bar.update if bar is not None else None,
-                              on_total=on_total)
+        results = grade_paths(args.paths, options, progress=progress, on_total=on_total)
     finally:
         if bar is not None:
             bar.close()
