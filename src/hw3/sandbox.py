@@ -868,7 +868,11 @@ class _Zygote:
         self.ctl = socket.socket(fileno=cfg["ctl_fd"])
         self.libc = _libc()
         self.reaped: dict[int, int] = {}  # exit statuses collected while killing a job
-        self.skeleton: dict[str, tuple[int, int, int]] | None = None  # see _wipe_all
+        # Mounts inside the scratch space (Python or the repository under /tmp) and the folders
+        # leading to them: the wipe keeps both, and their state before any job (see _wipe_all).
+        self.mounts = frozenset(cfg.get("keep", ()))
+        self.skeleton = frozenset().union(*(_skeleton(d, self.mounts) for d in cfg["wipe"]))
+        self.skeleton_state: dict[str, tuple[int, int, int]] | None = None
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -1026,14 +1030,11 @@ class _Zygote:
         Mounts inside it (Python or the repository under /tmp) and the directories leading to
         them stay, and must be as the sandbox made them: else the sandbox is not reused.
         """
-        mounts = frozenset(self.cfg.get("keep", ()))
-        if self.skeleton is None:  # first call, before any job: the sandbox as bwrap made it
-            self.skeleton = {}
-            for d in self.cfg["wipe"]:
-                self.skeleton.update(_skeleton_state(d, mounts))
+        if self.skeleton_state is None:  # first call, before any job: as bwrap made it
+            self.skeleton_state = _skeleton_state(self.skeleton)
         for d in self.cfg["wipe"]:  # first what the zygote itself wrote (preloading)
             if os.path.isdir(d):
-                _wipe(d, mounts)
+                _wipe(d, self.mounts, self.skeleton)
         if self.child_uid is not None:
             # The job's files belong to its uid; act as that uid (we have no DAC override).
             os.setegid(self.child_uid)
@@ -1042,8 +1043,9 @@ class _Zygote:
             ok = True
             for d in self.cfg["wipe"]:
                 if os.path.isdir(d):
-                    _wipe(d, mounts)
-                    ok = ok and _only_skeleton_left(d, mounts, self.skeleton)
+                    _wipe(d, self.mounts, self.skeleton)
+                    ok = ok and _only_kept_left(d, self.mounts, self.skeleton)
+            ok = ok and _skeleton_state(self.skeleton) == self.skeleton_state
             if self.mode == "bubblewrap":
                 _clear_sysv_ipc(self.libc)  # our own IPC namespace: everything in it is the job's
         finally:
@@ -1282,23 +1284,21 @@ def _skeleton(path: str, mounts: frozenset[str]) -> frozenset[str]:
     return frozenset(dirs)
 
 
-def _skeleton_state(path: str, mounts: frozenset[str]) -> dict[str, tuple[int, int, int]]:
-    """Type, mode and owner of each skeleton directory below ``path``."""
-    state = {}
-    for d in _skeleton(path, mounts):
-        with contextlib.suppress(OSError):
+def _skeleton_state(skeleton: frozenset[str]) -> dict[str, tuple[int, int, int] | None]:
+    """Type, mode and owner of each skeleton directory (None: gone)."""
+    state: dict[str, tuple[int, int, int] | None] = {}
+    for d in skeleton:
+        try:
             st = os.lstat(d)
             state[d] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid)
+        except OSError:
+            state[d] = None
     return state
 
 
-def _only_skeleton_left(path: str, mounts: frozenset[str],
-                        before: dict[str, tuple[int, int, int]]) -> bool:
-    """True if below ``path`` there is only the skeleton, as it was ``before``, and its mounts."""
-    skeleton = _skeleton(path, mounts)
-    if _skeleton_state(path, mounts) != {d: before.get(d) for d in skeleton}:
-        return False  # the job changed a directory that later jobs must traverse
-    for d in (path, *skeleton):
+def _only_kept_left(path: str, mounts: frozenset[str], skeleton: frozenset[str]) -> bool:
+    """True if below ``path`` there is nothing but the skeleton and the mounts on it."""
+    for d in (path, *(k for k in skeleton if _is_below(k, path))):
         try:
             names = os.listdir(d)
         except OSError:
@@ -1310,12 +1310,12 @@ def _only_skeleton_left(path: str, mounts: frozenset[str],
     return all(os.path.lexists(m) for m in mounts if _is_below(m, path))
 
 
-def _wipe(path: str, mounts: frozenset[str] = frozenset()) -> None:
+def _wipe(path: str, mounts: frozenset[str] = frozenset(),
+          skeleton: frozenset[str] = frozenset()) -> None:
     """Remove everything below ``path`` (not ``path`` itself); iterative, never follows links.
 
-    ``mounts`` (and the directories leading to them) are left as they are.
+    ``mounts`` and ``skeleton`` (the directories leading to them, see ``_skeleton``) stay.
     """
-    skeleton = _skeleton(path, mounts)
     stack = [(path, False)]
     while stack:
         d, visited = stack.pop()
