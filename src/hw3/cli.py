@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="wall-time limit per submission in seconds (default 300)")
     p.add_argument("--cell-timeout", type=float, default=60.0, metavar="S",
                    help="wall-time limit per cell in seconds (default 60)")
-    p.add_argument("--isolation", choices=["auto", "bubblewrap", "none"], default="auto",
-                   help="sandbox: bubblewrap where present (auto), or insist, or rlimits only")
+    p.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged-user", "none"],
+                   default="auto", help="sandbox for students' code: bubblewrap (auto, the "
+                   "default; refuses to grade if it cannot start), unprivileged-user (root, no "
+                   "namespaces: jobs as uid 65534), or none (rlimits only: unsafe)")
     p.add_argument("--no-cache", action="store_true", help="regrade everything")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_grade)
@@ -104,6 +106,8 @@ def _grade(args: argparse.Namespace) -> int:
         return 2
     options = Options(workers=max(1, args.workers), timeout=args.timeout,
                       cell_timeout=args.cell_timeout, isolation=args.isolation)
+    if not _isolation_ok(args.isolation):
+        return 3
     if args.no_cache:
         options.cache_dir = None
     bar: Any = None  # made once the batch is read and its size is known
@@ -119,8 +123,13 @@ def _grade(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.update(k)
 
+    from .sandbox import SandboxError
+
     try:
         results = grade_paths(args.paths, options, progress=progress, on_total=on_total)
+    except SandboxError as e:
+        print(f"hw3 grade: {e}", file=sys.stderr)
+        return 3
     finally:
         if bar is not None:
             bar.close()
@@ -135,6 +144,27 @@ def _grade(args: argparse.Namespace) -> int:
              f"{graded[0]['possible']:.0f}" if graded else "")
           + f"; results in {args.json}" + (f" and {args.out}/" if args.out else ""))
     return 0
+
+
+def _isolation_ok(isolation: str) -> bool:
+    """Say loudly, before anything runs, when students' code will not be fully sandboxed."""
+    from .sandbox import ENV_VAR, requested_mode
+
+    try:
+        mode = requested_mode(isolation)
+    except ValueError as e:
+        print(f"hw3 grade: {ENV_VAR}: {e}", file=sys.stderr)
+        return False
+    if mode == "none":
+        print("hw3 grade: WARNING: --isolation none: students' code runs WITHOUT A SANDBOX, "
+              "as your user, able to read and change your files (rlimits only); every result "
+              "says so.", file=sys.stderr)
+    elif mode == "unprivileged-user":
+        print("hw3 grade: WARNING: --isolation unprivileged-user: students' code runs without "
+              "namespaces as uid 65534, one submission at a time; it can read every file that "
+              "others may read (chmod o= the grader's files first); every result says so.",
+              file=sys.stderr)
+    return True
 
 
 def _write_out(results: dict, out: Path, roster: Path | None) -> None:
