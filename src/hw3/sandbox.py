@@ -556,6 +556,14 @@ class Worker:
             for msg in self._ctl_reader.feed(chunk):
                 if msg.get("op") == "ready":
                     self.zygote_info = msg
+        closed = self.zygote_info.get("unreadable")
+        if closed:
+            path = str(closed[0])[:300]
+            self._teardown()
+            raise SandboxError(
+                f"--isolation unprivileged-user: uid {SANDBOX_UID} cannot read Python's files "
+                f"at {path} (a folder above it is closed to others), so students' imports would "
+                "fail; make the folders above it traversable (chmod o+x) or use bubblewrap.")
         self.starts += 1
         if self._mode == "bubblewrap":
             self._isolation = "bubblewrap"
@@ -1187,6 +1195,7 @@ class _Zygote:
         os.makedirs(self.workdir, exist_ok=True)
         os.chdir(self.workdir)
         self.seccomp, seccomp_state = _seccomp_check(self.mode)
+        unreadable = _unreadable_as(self.child_uid) if self.mode == "unprivileged-user" else []
         preload_errors = _preload()
         # Start every job from the same empty scratch space (preloading may have written there).
         os.chdir("/")
@@ -1204,6 +1213,7 @@ class _Zygote:
                 "preload_errors": preload_errors,
                 "rss_bytes": _status_bytes("VmRSS"),
                 "seccomp": seccomp_state,
+                "unreadable": unreadable,
             }
         )
         while True:
@@ -1491,6 +1501,40 @@ def _fresh_keyrings(libc: ctypes.CDLL) -> None:
     libc.syscall(nr, _KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
+def _unreadable_as(uid: int | None) -> list[str]:
+    """Python's folders (stdlib, site-packages, hw3) that ``uid`` cannot list, found by a
+    throwaway child that becomes ``uid``: jobs import lazily from them."""
+    if uid is None:
+        return []
+    folders = [os.path.dirname(os.__file__), str(_hw3_dir())]
+    folders += [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            bad = []
+            for d in folders:
+                try:
+                    os.listdir(d)
+                except OSError:
+                    bad.append(d)
+            os.write(w, json.dumps(bad).encode()[:60000])
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    try:
+        return [str(x) for x in json.loads(data or b"[]")]
+    except ValueError:
+        return folders
+
+
 def _nproc_limit(z: _Zygote, limits: Limits) -> int | None:
     if z.cfg.get("nproc") == "watchdog":
         return None  # host root: RLIMIT_NPROC is not enforced; the zygote counts instead
@@ -1510,10 +1554,9 @@ def _nproc_limit(z: _Zygote, limits: Limits) -> int | None:
 # System calls this homework never needs, denied with EPERM in every job (x86_64 numbers):
 # kernel keyrings (a channel between jobs), tracing other processes, BPF, perf events,
 # userfaultfd and io_uring (frequent kernel exploit vectors), namespaces and mounts, modules,
-# kexec, clocks, swap, reboot, handles and fanotify, and setsid (a new session is a new
-# scheduling autogroup: without cgroups, a job's forks would outweigh its neighbour).
+# kexec, clocks, swap, reboot, handles and fanotify.
 _DENIED_X86_64 = {
-    "ptrace": 101, "syslog": 103, "setsid": 112, "uselib": 134, "vhangup": 153,
+    "ptrace": 101, "syslog": 103, "uselib": 134, "vhangup": 153,
     "pivot_root": 155, "_sysctl": 156, "adjtimex": 159, "chroot": 161, "acct": 163,
     "settimeofday": 164, "mount": 165, "umount2": 166, "swapon": 167, "swapoff": 168,
     "reboot": 169, "iopl": 172, "ioperm": 173, "init_module": 175, "delete_module": 176,
@@ -1526,22 +1569,26 @@ _DENIED_X86_64 = {
     "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
     "fsconfig": 431, "fsmount": 432, "fspick": 433, "pidfd_getfd": 438, "mount_setattr": 442,
 }
+# setsid "succeeds" without effect: a new session is a new scheduling autogroup, so without
+# cgroups a job's forks would outweigh its neighbour; code that daemonizes still runs.
+_NR_SETSID = 112
 _NR_CLONE, _NR_CLONE3, _NR_KILL, _NR_SOCKET = 56, 435, 62, 41
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _X32_BIT = 0x40000000
 _CLONE_NS_FLAGS = 0x7E020080  # NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
 _AF_UNIX = 1
 _RET_ALLOW, _RET_KILL = 0x7FFF0000, 0x80000000
-_RET_EPERM, _RET_ENOSYS = 0x00050000 | 1, 0x00050000 | 38
+_RET_EPERM, _RET_ENOSYS, _RET_ZERO = 0x00050000 | 1, 0x00050000 | 38, 0x00050000
 _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
 
 
 def _seccomp_program(mode: str) -> bytes | None:
     """A classic BPF seccomp filter (struct sock_filter[]), or None for an unknown machine.
 
-    Also: ``clone`` may not make namespaces, ``clone3`` says ENOSYS (its flags are out of a
-    filter's reach; libc then uses ``clone``), ``kill(-1, ...)`` is refused, and without a
-    network namespace (modes other than bubblewrap) sockets are Unix sockets only."""
+    Also: ``setsid`` does nothing and returns 0, ``clone`` may not make namespaces,
+    ``clone3`` says ENOSYS (its flags are out of a filter's reach; libc then uses ``clone``),
+    ``kill(-1, ...)`` is refused, and without a network namespace (modes other than bubblewrap)
+    sockets are Unix sockets only."""
     if platform.machine() != "x86_64":
         return None
     prog: list[tuple[int, int, int, int]] = []
@@ -1565,6 +1612,7 @@ def _seccomp_program(mode: str) -> bytes | None:
     for nr in sorted(_DENIED_X86_64.values()):
         if_eq(nr, _RET_EPERM)
     if_eq(_NR_CLONE3, _RET_ENOSYS)
+    if_eq(_NR_SETSID, _RET_ZERO)
     # clone: the low 32 bits of its flags (args[0] at offset 16) hold no namespace flag.
     prog.append((0x15, 0, 4, _NR_CLONE))
     ld(16)
