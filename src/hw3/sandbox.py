@@ -628,7 +628,7 @@ class Worker:
         try:
             cfg["ctl_fd"] = zsock.fileno()
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg)],
+                [sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg), str(_hw3_dir().parent)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self._log,
@@ -701,7 +701,8 @@ class Worker:
             args += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
             for k, v in _sandbox_env("/tmp", "/tmp/.config/matplotlib").items():
                 args += ["--setenv", k, v]
-            args += ["--", sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg)]
+            args += ["--", sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg),
+                     str(_hw3_dir().parent)]
             page = os.sysconf("SC_PAGE_SIZE")
             helper_cfg = {
                 "ipc": {
@@ -1162,7 +1163,12 @@ os.dup2(null, 1)
 os.execv(argv[0], argv)
 """
 
-_ZYGOTE_CMD = "import sys; from hw3.sandbox import zygote_main; zygote_main(sys.argv[1])"
+# The zygote imports the very hw3 this process runs (an installed one, a checkout, or the copy in
+# a Gradescope autograder's folder): -I ignores PYTHONPATH, so its folder comes first explicitly.
+_ZYGOTE_CMD = (
+    "import sys; sys.path.insert(0, sys.argv[2]); "
+    "from hw3.sandbox import zygote_main; zygote_main(sys.argv[1])"
+)
 
 
 # ----------------------------------------------------------------------------- zygote side
