@@ -458,9 +458,18 @@ def digest(paths: Iterable[Path]) -> str:
 
 
 def stale_products(root: Path) -> list[str]:
-    """Build into a temporary folder and list the committed products that differ from it."""
+    """Build into a temporary folder and list the committed products that differ from it
+    by more than another CPU's float noise (see ``hw3.equivalence``)."""
     with tempfile.TemporaryDirectory(prefix="hw3-check-") as tmp:
         build(root, Path(tmp))
-        return [str(p) for p in Layout(root).products()
-                if not (root / p).is_file()
-                or (root / p).read_bytes() != (Path(tmp) / p).read_bytes()]
+        return differing_products(root, Path(tmp))
+
+
+def differing_products(root: Path, fresh: Path) -> list[str]:
+    """The products under ``root`` that are missing or differ from those under ``fresh``,
+    compared by content with the tolerance of ``hw3.equivalence``."""
+    from .equivalence import same_file
+
+    return [str(p) for p in Layout(root).products()
+            if not (root / p).is_file() or not (fresh / p).is_file()
+            or not same_file(p.name, (root / p).read_bytes(), (fresh / p).read_bytes())]
