@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -140,30 +141,44 @@ def _grade(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    written = _write_results(results, args)
+    # Interrupted: the finished results at once (reports take seconds: `hw3 report` makes them).
+    written = _write_results(results, args, reports=interrupted is None)
     if interrupted is not None:
-        print(_interrupted_line(results, written, interrupted.cached), file=sys.stderr)
-        return 130
+        print(_interrupted_line(results, written, interrupted.cached, args.out),
+              file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Grading threads may still be unwinding from their killed sandboxes; waiting for them
+        # (as a normal exit does) would take seconds. Their sandboxes die with them.
+        os._exit(130)
     print(summary_line(results, args.roster) + f"; results in {' and '.join(written)}")
     return 0
 
 
-def _write_results(results: dict, args: argparse.Namespace) -> list[str]:
+def _write_results(results: dict, args: argparse.Namespace, reports: bool = True) -> list[str]:
     written = []
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
         written.append(str(args.json))
     if args.out is not None:
-        _write_out(results, args.out, args.roster)
-        written.append(f"{args.out}/")
+        if reports:
+            _write_out(results, args.out, args.roster)
+            written.append(f"{args.out}/")
+        else:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+            written.append(str(args.out / "results.json"))
     return written
 
 
-def _interrupted_line(results: dict, written: list[str], cached: bool) -> str:
+def _interrupted_line(results: dict, written: list[str], cached: bool,
+                      out: Path | None) -> str:
     info = results["interrupted"]
     done, total = info["finished"], info["total"]
     kept = f"kept the {done} finished of {total} submissions in {' and '.join(written)}"
+    if out is not None:
+        kept += f" (no reports: `hw3 report {out}` makes them)"
     if cached:
         rest = "they are also cached: run the same command to grade the other " \
                f"{total - done}"
