@@ -169,6 +169,9 @@ def _config(text: str, where: str, what: str, keys: Iterable[str]) -> dict[str, 
 def _want(config: dict[str, Any], key: str, kind: str, where: str, what: str) -> None:
     """``config[key]`` must be of ``kind``: "bool", "number" or "text"."""
     value = config[key]
+    if kind == "number" and isinstance(value, str) and re.fullmatch(
+            r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value.strip()):
+        value = config[key] = float(value)  # YAML 1.1 reads 1e-9 (no dot) as text
     ok = {"bool": isinstance(value, bool),
           "number": isinstance(value, (int, float)) and not isinstance(value, bool),
           "text": isinstance(value, str)}[kind]
