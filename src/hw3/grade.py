@@ -39,7 +39,7 @@ def autograder_key() -> str:
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for path in sorted([*package.glob("*.py"), *package.glob("cases/*.py"),
-                        *package.glob("data/*.json")]):
+                        *package.glob("cases/*.json"), *package.glob("data/*.json")]):
         h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -284,7 +284,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
                 progress: Callable[[int], Any] | None = None,
                 on_total: Callable[[int], Any] | None = None) -> dict[str, Any]:
     """Grade every submission under ``paths``; one entry per submission, in discovery order."""
-    from .sandbox import Limits, SandboxError, Worker, requested_mode
+    from .sandbox import Limits, Worker, requested_mode
 
     options = options or Options()
     mode = requested_mode(options.isolation)
@@ -342,44 +342,79 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
             everyone.taint()
         for w in workers:
             w.start()  # a sandbox that cannot start stops the run here, before any grading
-    except (SandboxError, OSError):
+    except BaseException:  # SandboxError, or Ctrl-C while they start: none is left behind
         for w in workers:
             w.close()
         raise
+    sandbox = workers[0].describe() if workers else {}
     free: queue.Queue[Any] = queue.Queue()
     for w in workers:
         free.put(w)
+    stopping = threading.Event()  # set on Ctrl-C: what runs then is cut short, never kept
 
-    def work(sub: Submission) -> dict[str, Any]:
+    def work(sub: Submission) -> dict[str, Any] | None:
         worker = free.get()
         try:
             result = grade_one(sub, worker, expected)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
-            return internal_error(sub, e)
+            return None if stopping.is_set() else internal_error(sub, e)
         finally:
             free.put(worker)
+        if stopping.is_set():
+            return None
         cache.put(sub, result)
         return result
 
+    def summary(entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
+        return {"assignment": ASSIGNMENT, "autograder": key,
+                "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "questions": questions_summary(), "manual": manual_summary(), "sandbox": sandbox,
+                "submissions": [entries[i] for i in range(len(files)) if i in entries]}
+
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
+    futures: dict[Any, int] = {}
     try:
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade") as pool:
-            futures = {pool.submit(work, sub): i for i, sub in todo}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                if progress:
-                    progress(1)
+        futures = {pool.submit(work, sub): i for i, sub in todo}
+        for future in as_completed(futures):
+            result = future.result()
+            if result is not None:
+                results[futures[future]] = result
+            if progress:
+                progress(1)
+    except KeyboardInterrupt:
+        # Keep what finished, drop what runs (its sandbox is killed now, not waited for).
+        stopping.set()
+        for future, i in futures.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                result = future.result()
+                if result is not None:
+                    results[i] = result
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.kill()
+        partial = summary(results)
+        partial["interrupted"] = {
+            "finished": len(results), "total": len(files),
+            "not_graded": [str(files[i]) for i in range(len(files)) if i not in results]}
+        raise Interrupted(partial, cached=options.cache_dir is not None) from None
     finally:
-        sandbox = workers[0].describe() if workers else {}
+        pool.shutdown(wait=False, cancel_futures=True)
         for w in workers:
             w.close()
         if mode == "none" and workers:
             # Students' code could write anywhere this user can, the cache included.
             everyone.untaint()
+    return summary(results)
 
-    return {"assignment": ASSIGNMENT, "autograder": key,
-            "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "questions": questions_summary(), "manual": manual_summary(), "sandbox": sandbox,
-            "submissions": [results[i] for i in range(len(files))]}
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C while grading. ``results`` has the shape of ``grade_paths``' return with the
+    submissions finished before it only, and ``results["interrupted"]`` says what is missing;
+    ``cached``: the finished ones are also in the cache."""
+
+    def __init__(self, results: dict[str, Any], cached: bool):
+        super().__init__("interrupted")
+        self.results, self.cached = results, cached
 
 
 def _visible_in_sandbox(folder: Path) -> bool:

@@ -371,6 +371,10 @@ class Worker:
             self._cgroup.remove()
             self._cgroup = None
 
+    def kill(self) -> None:
+        """Stop the zygote and its sandbox at once, without asking it to quit (Ctrl-C)."""
+        self._teardown(wait=0.0)
+
     def __enter__(self) -> Worker:
         return self
 
