@@ -153,7 +153,7 @@ def _from_zip(sub: Submission, path: Path) -> Submission:
                 blob = f.read(MAX_NOTEBOOK_BYTES + 1)
             if len(notebooks) > 1:
                 sub.notes.append(f"The zip holds {len(notebooks)} notebooks; graded "
-                                 f"{info.filename}.")
+                                 f"{info.filename[:200]}.")
             # .OTTER_LOG and any other file in the zip are ignored: they are never unpickled.
             return _from_notebook_bytes(sub, blob, info.filename)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:

@@ -32,6 +32,7 @@ MAX_NODES = 20_000  # SymPy nodes in one probe's data, all expressions together
 MAX_STRING = 20_000  # characters in one string
 MAX_DIGITS = 100  # decimal digits of one integer (Python or SymPy)
 MAX_BITS = 2**20  # bound on the bits of an expression's exact value (see _size)
+MAX_CHOICES = 64  # arguments of one Max, Min, And, Or or Piecewise
 _SYMBOL_LOG2 = 7.0  # judges substitute values of magnitude below 2**7 for symbols
 _SYMBOL_BITS = 11.0  # ... as rationals of at most 11 bits (numerator and denominator)
 
@@ -304,6 +305,8 @@ def _dec_sym(node: Any, count: list[int], depth: int) -> tuple[Any, float, float
     _need(head in _SYM_HEADS, f"SymPy node {head} is not allowed")
     arity = _ARITY.get(head, 2)
     _need(len(args) == arity if arity else len(args) >= 1, f"bad {head}")
+    # Max, Min, And, Or and Piecewise compare their arguments pairwise when evaluated.
+    _need(head in ("Add", "Mul") or len(args) <= MAX_CHOICES, f"{head} of too many arguments")
     built = [_dec_sym(a, count, depth + 1) for a in args]
     exprs = [b[0] for b in built]
     mag, bits = _size(head, built, args)

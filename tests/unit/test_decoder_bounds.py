@@ -31,6 +31,7 @@ def _sym(node) -> str:
     _sym(["Rational", "1", "1" * 101]),
     _sym(["Symbol", "x" * 101]),
     _sym(["Add"]),
+    _sym(["Max", *[["Symbol", f"x{i}"] for i in range(wire.MAX_CHOICES + 1)]]),
     _sym(["Pow", ["Integer", "2"]]),
     "1" + "0" * 200,  # a plain integer of 201 digits
     json.dumps("x" * (wire.MAX_STRING + 1)),
