@@ -40,8 +40,10 @@ _CRASHED = "stopped the checking process (it ran out of memory or crashed)"
 
 @dataclass(frozen=True)
 class Budget:
-    case_seconds: float = 20.0  # wall time to judge one case
-    submission_seconds: float = 90.0  # wall time to judge all cases of one submission
+    # Judging a right submission takes about 0.1 s, a wrong one up to a few seconds (a training
+    # loop's slips are recomputed to name the mistake): these are far above, for a busy machine.
+    case_seconds: float = 30.0  # wall time to judge one case
+    submission_seconds: float = 120.0  # wall time to judge all cases of one submission
     # Address space above what the warm judge process maps; PyTorch, imported when a training
     # loop's slips are recomputed for a hint, takes about 0.5 GiB of it.
     memory_bytes: int = 3 * 2**29
@@ -205,17 +207,19 @@ class Judges:
 
 class JudgePool:
     """Judge processes shared by the grading threads: one, and up to ``size`` while one of them
-    is busy for long (an overrun in progress must not hold the others' judging up). Judging an
-    honest submission takes a few tens of milliseconds, so one process usually serves them all
-    and the batch pays one start (SymPy, NumPy) instead of one per thread."""
+    is busy for long (an overrun in progress must not hold the others' judging up). Judging is
+    a small part of a submission's time (a sandboxed run costs several times more), and in one
+    process the threads' judging was serialised by the GIL anyway: one process usually serves
+    them all, and the batch pays one start (SymPy, NumPy) instead of one per thread."""
 
     def __init__(self, size: int = 1, budget: Budget | None = None,
-                 busy_seconds: float = 1.0) -> None:
+                 busy_seconds: float = 5.0, cases: str = "hw3.cases") -> None:
         self.budget = budget or Budget()
+        self.cases = cases
         self.size = max(1, size)
         self.busy_seconds = busy_seconds
         self._cond = threading.Condition()
-        self._all: list[Judges] = [Judges(self.budget)]
+        self._all: list[Judges] = [Judges(self.budget, cases)]
         self._idle: list[Judges] = list(self._all)
         self._busy_since: dict[int, float] = {}
 
@@ -238,6 +242,11 @@ class JudgePool:
     def processes(self) -> int:
         return len(self._all)
 
+    @property
+    def busy(self) -> int:
+        with self._cond:
+            return len(self._busy_since)
+
     def close(self) -> None:
         with self._cond:
             judges, self._all, self._idle = self._all, [], []
@@ -253,7 +262,7 @@ class JudgePool:
                 now = time.monotonic()
                 stuck = any(now - t > self.busy_seconds for t in self._busy_since.values())
                 if stuck and len(self._all) < self.size:
-                    judges = Judges(self.budget)
+                    judges = Judges(self.budget, self.cases)
                     self._all.append(judges)
                     break
                 self._cond.wait(0.1)

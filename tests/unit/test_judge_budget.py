@@ -3,6 +3,8 @@ its process is stopped and costs only its own case; the cases around it are judg
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from hw3.judging import MAX_HINT, MAX_MESSAGE, Budget, JudgePool, Judges
@@ -51,13 +53,31 @@ def test_messages_from_the_judge_process_are_capped(judged):
 
 def test_the_submission_budget_fails_every_case_left():
     budget = Budget(case_seconds=2.0, submission_seconds=2.0, memory_bytes=2**29)
-    pool = JudgePool(1, budget)
-    pool.close()  # a pool of the real judges starts and closes cleanly
     with Judges(budget, cases="_budget_cases") as judges:
         verdicts, notes = judges.judge_all({}, ["loops", "before", "after"])
     assert set(verdicts) == {"loops", "before", "after"}
     assert not any(v.ok for v in verdicts.values())
     assert "2 s in all" in notes[-1]
+
+
+def test_an_overrun_in_one_thread_does_not_hold_up_another():
+    import threading
+
+    budget = Budget(case_seconds=5.0, submission_seconds=5.0, memory_bytes=2**29)
+    pool = JudgePool(2, budget, busy_seconds=0.5, cases="_budget_cases")
+    try:
+        pool.judge_all({}, ["before"])  # the first process is up
+        slow = threading.Thread(target=pool.judge_all, args=({}, ["loops"]))
+        slow.start()
+        while not pool.busy:  # the endless case holds the first process
+            time.sleep(0.01)
+        verdicts, _ = pool.judge_all({"after": "right"}, ["after"])
+        processes = pool.processes
+        slow.join()
+    finally:
+        pool.close()
+    assert verdicts["after"].ok
+    assert processes == 2  # a second process judged it, without waiting for the overrun
 
 
 def test_real_judges_in_their_process_give_the_verdicts_judged_here():
