@@ -95,6 +95,8 @@ def _enc(obj: Any, depth: int) -> Any:
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, int) and type(obj) in (int, bool):
+        if obj.bit_length() > _INT_BITS:
+            raise WireError("an integer too large")
         return obj
     if type(obj) is float:
         return obj if math.isfinite(obj) else {"$float": repr(obj)}
@@ -130,6 +132,8 @@ def _enc_sym(e: Any, count: list[int]) -> Any:
         raise WireError("expression too large")
     if isinstance(e, sp.Symbol):
         return ["Symbol", str(e.name)]
+    if isinstance(e, sp.Rational) and max(abs(int(e.p)), int(e.q)).bit_length() > _INT_BITS:
+        raise WireError("an integer too large")
     if isinstance(e, sp.Integer):
         return ["Integer", str(int(e))]
     if isinstance(e, sp.Rational):
@@ -250,9 +254,10 @@ def _dec_array(val: Any) -> np.ndarray:
 
 _INT_BITS = int(MAX_DIGITS * math.log2(10)) + 1
 _ATOM_SIZES = {"pi": 2.0, "E": 2.0}  # log2 of magnitude; the others (oo, nan, true...) are 1
-# Arguments of each node (0: one or more); the relations and Pow take 2.
+# Arguments of each node (0: one or more); the relations and Pow take 2, Heaviside 1 or 2
+# (its value at 0).
 _ARITY = {"Add": 0, "Mul": 0, "Max": 0, "Min": 0, "And": 0, "Or": 0, "Piecewise": 0,
-          "exp": 1, "log": 1, "Abs": 1, "sign": 1, "Heaviside": 1, "Not": 1}  # fmt: skip
+          "exp": 1, "log": 1, "Abs": 1, "sign": 1, "Heaviside": 0, "Not": 1}  # fmt: skip
 
 
 def _int_text(text: Any) -> int:
@@ -307,6 +312,7 @@ def _dec_sym(node: Any, count: list[int], depth: int) -> tuple[Any, float, float
     _need(len(args) == arity if arity else len(args) >= 1, f"bad {head}")
     # Max, Min, And, Or and Piecewise compare their arguments pairwise when evaluated.
     _need(head in ("Add", "Mul") or len(args) <= MAX_CHOICES, f"{head} of too many arguments")
+    _need(head != "Heaviside" or len(args) <= 2, "bad Heaviside")
     built = [_dec_sym(a, count, depth + 1) for a in args]
     exprs = [b[0] for b in built]
     mag, bits = _size(head, built, args)

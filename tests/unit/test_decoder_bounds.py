@@ -60,6 +60,7 @@ def test_the_reference_data_and_ordinary_formulas_pass_the_bounds():
     x = sp.Symbol("x")
     for expr in (3 * D**2 + D, sp.exp(-x), 1 / (1 + sp.exp(-x)), sp.Max(0, x), D**D,
                  (D + 1) ** 100, sp.sqrt(x), sp.Piecewise((x, x > 0), (0, True)),
+                 x * sp.Heaviside(x), sp.Heaviside(x, 0), sp.Abs(x) + sp.sign(x),
                  sp.Rational(-7, 3) * x**-2):
         assert wire.decode(wire.encode(expr)) == expr
 
