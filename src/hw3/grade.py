@@ -28,8 +28,9 @@ from typing import Any
 from . import wire
 from .cases import CASES, QUESTIONS, feedback, judge, load_expected
 from .checking import Verdict
+from .judging import Budget, JudgePool
 from .marking.rubric import manual_summary
-from .submission import Submission, assign_ids, discover, is_otter_cell, read
+from .submission import Submission, assign_ids, discover, read, strip_otter
 
 ASSIGNMENT = "hw3"
 
@@ -57,6 +58,7 @@ class Options:
     cell_timeout: float = 60.0  # wall seconds for one cell
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
     isolation: str = "auto"  # "auto" | "bubblewrap" | "unprivileged-user" | "none"
+    judge_budget: Budget = field(default_factory=Budget)  # time and memory to judge one
 
 
 # ----------------------------------------------------------------------------- results
@@ -117,20 +119,29 @@ def warm_judges(expected: dict[str, Any]) -> None:
     judge_all({case_id: wire.encode(data) for case_id, data in expected.items()}, expected)
 
 
-def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[str, Any]:
-    """Grade one readable submission in ``worker``'s sandbox."""
+def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
+              judges: JudgePool | None = None) -> dict[str, Any]:
+    """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
+    processes; None: in this process, unbounded, for trusted data only)."""
     from .execute import execute_submission
 
     start = time.monotonic()
-    # Otter's own cells would only fail here (no Otter in the sandbox); blanking them keeps the
-    # cell numbers in messages those of the notebook's code cells.
-    cells = ["" if is_otter_cell(src) else src for src in sub.cells]
+    # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
+    # line by line, so a cell that also holds the student's code keeps it, and cell and line
+    # numbers in messages stay those of the notebook.
+    cells = [strip_otter(src) for src in sub.cells]
     run = execute_submission(worker, cells, list(CASES),
                              cell_name=lambda i: f"Code cell {i + 1}")
     probes = run.get("probes", {})
     probes = {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
-    result = score(judge_all(probes, expected))
+    notes: list[str] = []
+    if judges is None:
+        verdicts = judge_all(probes, expected)
+    else:
+        verdicts, notes = judges.judge_all(probes, list(CASES))
+    result = score(verdicts)
     events = list(run.get("events", []))
+    events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
     messages = [e.get("message", "") for e in events] + sub.notes
     if len(probes) < len(CASES):
         messages.append("Some checks could not run because the notebook stopped first.")
@@ -333,11 +344,12 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     # pays its judges' first-use costs. Workers are made here, in the long-lived main thread,
     # and lent to the grading threads one submission at a time.
     workers: list[Any] = []
+    judges: JudgePool | None = None
     try:
         for _ in range(n if todo else 0):
             workers.append(Worker(limits, isolation=options.isolation))
-        if todo:
-            warm_judges(expected)
+        # Judges run in their own budgeted process (hw3.judging), which warms up meanwhile.
+        judges = JudgePool(n, options.judge_budget) if todo else None
         if mode == "none" and workers:
             everyone.taint()
         for w in workers:
@@ -345,6 +357,8 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     except BaseException:  # SandboxError, or Ctrl-C while they start: none is left behind
         for w in workers:
             w.close()
+        if judges is not None:
+            judges.close()
         raise
     sandbox = workers[0].describe() if workers else {}
     free: queue.Queue[Any] = queue.Queue()
@@ -355,7 +369,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     def work(sub: Submission) -> dict[str, Any] | None:
         worker = free.get()
         try:
-            result = grade_one(sub, worker, expected)
+            result = grade_one(sub, worker, expected, judges)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
             return None if stopping.is_set() else internal_error(sub, e)
         finally:
@@ -401,6 +415,8 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         pool.shutdown(wait=False, cancel_futures=True)
         for w in workers:
             w.close()
+        if judges is not None:
+            judges.close()
         if mode == "none" and workers:
             # Students' code could write anywhere this user can, the cache included.
             everyone.untaint()

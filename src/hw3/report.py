@@ -477,11 +477,25 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (OWASP's rule for CSV
+    injection): a cell that begins with =, +, -, @, a tab or a carriage return gets a leading
+    single quote, except a plain number (a negative score stays a number)."""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(c) for c in header])
+    writer.writerows([csv_cell(c) for c in row] for row in rows)
     return buf.getvalue()
 
 
