@@ -98,7 +98,8 @@ def test_poisoned_cache_entries_are_never_served(tmp_path: Path) -> None:
     subs.mkdir()
     path = HOSTILE / "poison_cache.py"
     meta = fixture_meta(path)
-    nb = notebook_with(TEMPLATE, path.read_text(), meta["insert"])
+    source = path.read_text().replace("HINTS = []", f"HINTS = [{str(tmp_path)!r}]")
+    nb = notebook_with(TEMPLATE, source, meta["insert"])
     (subs / "poison_cache.ipynb").write_text(json.dumps(nb))
     shutil.copy(TEMPLATE, subs / "blank.ipynb")
     cache = tmp_path / "cache" / "hw3" / "results"
