@@ -7,7 +7,7 @@ import csv
 import re
 
 import pytest
-from conftest import make_results
+from marking_support import make_results
 
 from hw3.cli import main
 from hw3.marking.store import DB_NAME, Store
