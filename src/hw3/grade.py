@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,8 +25,9 @@ from typing import Any
 from . import wire
 from .cases import CASES, QUESTIONS, feedback, judge, load_expected
 from .checking import Verdict
+from .judging import Budget, JudgePool
 from .marking.rubric import manual_summary
-from .submission import Submission, assign_ids, discover, is_otter_cell, read
+from .submission import Submission, assign_ids, discover, read, strip_otter
 
 ASSIGNMENT = "hw3"
 
@@ -35,7 +37,7 @@ def autograder_key() -> str:
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for path in sorted([*package.glob("*.py"), *package.glob("cases/*.py"),
-                        *package.glob("data/*.json")]):
+                        *package.glob("cases/*.json"), *package.glob("data/*.json")]):
         h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -53,6 +55,7 @@ class Options:
     cell_timeout: float = 60.0  # wall seconds for one cell
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
     isolation: str = "auto"  # "auto" | "bubblewrap" | "none"
+    judge_budget: Budget = field(default_factory=Budget)  # time and memory to judge one
 
 
 # ----------------------------------------------------------------------------- results
@@ -113,20 +116,29 @@ def warm_judges(expected: dict[str, Any]) -> None:
     judge_all({case_id: wire.encode(data) for case_id, data in expected.items()}, expected)
 
 
-def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[str, Any]:
-    """Grade one readable submission in ``worker``'s sandbox."""
+def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
+              judges: JudgePool | None = None) -> dict[str, Any]:
+    """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
+    processes; None: in this process, unbounded, for trusted data only)."""
     from .execute import execute_submission
 
     start = time.monotonic()
-    # Otter's own cells would only fail here (no Otter in the sandbox); blanking them keeps the
-    # cell numbers in messages those of the notebook's code cells.
-    cells = ["" if is_otter_cell(src) else src for src in sub.cells]
+    # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
+    # line by line, so a cell that also holds the student's code keeps it, and cell and line
+    # numbers in messages stay those of the notebook.
+    cells = [strip_otter(src) for src in sub.cells]
     run = execute_submission(worker, cells, list(CASES),
                              cell_name=lambda i: f"Code cell {i + 1}")
     probes = run.get("probes", {})
     probes = {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
-    result = score(judge_all(probes, expected))
+    notes: list[str] = []
+    if judges is None:
+        verdicts = judge_all(probes, expected)
+    else:
+        verdicts, notes = judges.judge_all(probes, list(CASES))
+    result = score(verdicts)
     events = list(run.get("events", []))
+    events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
     messages = [e.get("message", "") for e in events] + sub.notes
     if len(probes) < len(CASES):
         messages.append("Some checks could not run because the notebook stopped first.")
@@ -219,36 +231,73 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     # pays its judges' first-use costs. Workers are made here, in the long-lived main thread,
     # and lent to the grading threads one submission at a time.
     workers = [Worker(limits, isolation=options.isolation) for _ in range(n)] if todo else []
-    if todo:
-        warm_judges(expected)
+    # Judges run in their own budgeted process (hw3.judging), which warms up meanwhile.
+    judges = JudgePool(n, options.judge_budget) if todo else None
     free: queue.Queue[Any] = queue.Queue()
     for w in workers:
         free.put(w)
+    stopping = threading.Event()  # set on Ctrl-C: what runs then is cut short, never kept
 
-    def work(sub: Submission) -> dict[str, Any]:
+    def work(sub: Submission) -> dict[str, Any] | None:
         worker = free.get()
         try:
-            result = grade_one(sub, worker, expected)
+            result = grade_one(sub, worker, expected, judges)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
-            return internal_error(sub, e)
+            return None if stopping.is_set() else internal_error(sub, e)
         finally:
             free.put(worker)
+        if stopping.is_set():
+            return None
         cache.put(sub, result)
         return result
 
+    def summary(entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
+        return {"assignment": ASSIGNMENT, "autograder": key,
+                "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "questions": questions_summary(), "manual": manual_summary(),
+                "submissions": [entries[i] for i in range(len(files)) if i in entries]}
+
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
+    futures: dict[Any, int] = {}
     try:
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade") as pool:
-            futures = {pool.submit(work, sub): i for i, sub in todo}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                if progress:
-                    progress(1)
+        futures = {pool.submit(work, sub): i for i, sub in todo}
+        for future in as_completed(futures):
+            result = future.result()
+            if result is not None:
+                results[futures[future]] = result
+            if progress:
+                progress(1)
+    except KeyboardInterrupt:
+        # Keep what finished, drop what runs (its sandbox is killed now, not waited for).
+        stopping.set()
+        for future, i in futures.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                result = future.result()
+                if result is not None:
+                    results[i] = result
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.kill()
+        partial = summary(results)
+        partial["interrupted"] = {
+            "finished": len(results), "total": len(files),
+            "not_graded": [str(files[i]) for i in range(len(files)) if i not in results]}
+        raise Interrupted(partial, cached=options.cache_dir is not None) from None
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         for w in workers:
             w.close()
+        if judges is not None:
+            judges.close()
+    return summary(results)
 
-    return {"assignment": ASSIGNMENT, "autograder": key,
-            "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "questions": questions_summary(), "manual": manual_summary(),
-            "submissions": [results[i] for i in range(len(files))]}
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C while grading. ``results`` has the shape of ``grade_paths``' return with the
+    submissions finished before it only, and ``results["interrupted"]`` says what is missing;
+    ``cached``: the finished ones are also in the cache."""
+
+    def __init__(self, results: dict[str, Any], cached: bool):
+        super().__init__("interrupted")
+        self.results, self.cached = results, cached
 
