@@ -35,8 +35,11 @@ ASSIGNMENT = "hw3"
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKS_ZIP = "hw3_checks.zip"  # the name the master's first cell puts on sys.path
 
-# What students receive of the package: enough to run the public checks, nothing of the grader.
+# What students receive of the package: enough to run the public checks, nothing of the grader:
+# no hidden case (hw3/hidden/, with their inputs), no slip model, no expected data but the
+# public cases' (which public inputs give; the theory form cases record none).
 STUDENT_MODULES = ["__init__.py", "wire.py", "checking.py", "hints.py", "cases/*.py"]
+GRADER_MODULES = ["*.py", "cases/*.py", "hidden/*.py"]
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -261,7 +264,7 @@ def write_zip(path: Path, files: Iterable[tuple[str, bytes]]) -> None:
 
 def package_files(student: bool, data: dict[str, bytes]) -> list[tuple[str, bytes]]:
     """The hw3 package's files for a checks zip: the student subset, or all of it."""
-    patterns = STUDENT_MODULES if student else ["*.py", "cases/*.py"]
+    patterns = STUDENT_MODULES if student else GRADER_MODULES
     files = {p for pattern in patterns for p in PACKAGE_DIR.glob(pattern)}
     out = [(f"hw3/{p.relative_to(PACKAGE_DIR).as_posix()}", p.read_bytes()) for p in files]
     out += [(f"hw3/data/{name}", blob) for name, blob in data.items()]
@@ -318,7 +321,8 @@ def expected_files(recorded: dict[str, str]) -> dict[str, bytes]:
 
     split: dict[str, dict[str, str]] = {"public": {}, "hidden": {}}
     for case_id in sorted(recorded):
-        split[CASES[case_id].visibility][case_id] = recorded[case_id]
+        if CASES[case_id].uses_expected:  # a form case's data would be the answer itself
+            split[CASES[case_id].visibility][case_id] = recorded[case_id]
     return {f"expected_{k}.json": (json.dumps(v, indent=0, sort_keys=True) + "\n").encode()
             for k, v in split.items()}
 
