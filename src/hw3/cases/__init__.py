@@ -56,6 +56,21 @@ class Missing(Exception):
     """A name the probe needs is not defined in the student's notebook."""
 
 
+@dataclass(frozen=True)
+class Crash(Verdict):
+    """The student's code raised (or was stopped) while the case was probed: ``error_type``
+    names the exception ("Missing": a name is not defined; "Timeout": it ran too long)."""
+
+    error_type: str = ""
+
+
+def _safe_str(e: BaseException) -> str:
+    try:
+        return str(e)[:500]
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        return "(the error could not be shown)"
+
+
 def _modules() -> tuple[Any, ...]:
     from . import activations, numpy_net, theory, torch_train
 
@@ -100,13 +115,6 @@ def run_probe(case: Case, env: Mapping[str, Any]) -> Any:
         return {"error": {"type": type(e).__name__, "message": _safe_str(e)}}
 
 
-def _safe_str(e: BaseException) -> str:
-    try:
-        return str(e)[:500]
-    except BaseException:  # noqa: BLE001 - a hostile __str__
-        return "(the error could not be shown)"
-
-
 def run_probes(ids: Iterable[str], env: Mapping[str, Any]) -> dict[str, str]:
     """Probe every case in ``ids``; returns each case's encoded plain data (JSON text)."""
     out: dict[str, str] = {}
@@ -139,14 +147,6 @@ def load_expected() -> dict[str, Any]:
     return expected
 
 
-@dataclass(frozen=True)
-class Crash(Verdict):
-    """The student's code raised (or was stopped) while the case was probed: ``error_type``
-    names the exception ("Missing": a name is not defined; "Timeout": it ran too long)."""
-
-    error_type: str = ""
-
-
 def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verdict:
     """Judge one case from the encoded data its probe returned (None: the probe never ran)."""
     if case.uses_expected and case.id not in expected:
@@ -162,10 +162,63 @@ def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verd
 
         message, hint = explain_error(case, got["error"])
         return Crash(False, message, hint, str(got["error"].get("type", "Error"))[:80])
+    want = expected[case.id] if case.uses_expected else None
     try:
-        return case.judge(got, expected[case.id] if case.uses_expected else None)
+        verdict = case.judge(got, want)
     except Exception as e:  # noqa: BLE001 - odd data must cost this case only, not the batch
-        return Verdict.fail(f"Your answer has an unexpected form ({type(e).__name__}).")
+        verdict = Verdict.fail(f"Your answer has an unexpected form ({type(e).__name__}).")
+    if not verdict.ok and case.hidden:
+        # A hidden case shows its hint only: a type problem is said there, as in public.
+        mismatch = type_mismatch(got, want)
+        if mismatch:
+            return Verdict.fail(verdict.message, mismatch)
+    return verdict
+
+
+_KINDS = {"array": "a NumPy array", "list": "a list", "tuple": "a tuple", "number": "a number",
+          "None": "None", "str": "a string"}
+
+
+def _kind(value: Any) -> str:
+    import numpy as np
+
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return "array"
+    if isinstance(value, (bool, int, float, np.generic)):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict):
+        return "dict"
+    return "other"
+
+
+# Keys of probe data that are not what the student's function returned.
+_NOT_RETURNED = {"changed", "warnings", "own", "composition", "drawn", "raised", "weights"}
+
+
+def type_mismatch(got: Any, want: Any) -> str:
+    """A sentence on the first place where ``got`` has another type or length than ``want``
+    (the reference's data), or "" if they agree in form. Lists and tuples count alike."""
+    mine, right = _kind(got), _kind(want)
+    if right == "dict" and mine == "dict":
+        return next((m for k in want if k in got and k not in _NOT_RETURNED
+                     for m in [type_mismatch(got[k], want[k])] if m), "")
+    if {mine, right} <= {"list", "tuple"}:
+        if len(got) != len(want):
+            return f"your function returned a sequence of {len(got)} item(s) where " \
+                   f"{len(want)} are expected."
+        return next((m for g, w in zip(got, want) for m in [type_mismatch(g, w)] if m), "")
+    if mine != right and right in _KINDS and mine != "dict":
+        if got is None:
+            return "your function returned None: did you forget a `return`?"
+        return f"your function returned {_KINDS.get(mine, 'something else')} where " \
+               f"{_KINDS[right]} is expected."
+    return ""
 
 
 def feedback(case: Case, verdict: Verdict) -> str:

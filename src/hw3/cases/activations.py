@@ -120,8 +120,9 @@ probe_relu_unchanged_public = relu_mutation_probe(np.array([[-1.5, 2.0], [0.25, 
 @verdict_of
 def judge_relu_values(got: Any, expected: Any) -> None:
     for key, what in (("number", "relu(-3.5)"), ("positive", "relu(2)")):
-        require(np.isclose(_number(got[key], what), float(expected[key])),
-                f"{what} should be {fmt(expected[key])}, got {fmt(got[key])}.",
+        value = _number(got[key], what)
+        require(np.isclose(value, float(expected[key])),
+                f"{what} should be {fmt(expected[key])}, got {fmt(value)}.",
                 _relu_hint(got[key], expected[key]))
     require_close(got["list"], expected["list"], "relu([-1, 0, 2.5])",
                   hint="convert the input with np.asarray first")

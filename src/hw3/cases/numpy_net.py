@@ -19,7 +19,7 @@ from ..checking import (
     type_name,
     verdict_of,
 )
-from . import Case
+from . import Case, Crash, _safe_str
 from .probing import call_quietly, changed_args, copies, fn, plain, snapshot
 
 Env = Mapping[str, Any]
@@ -333,7 +333,7 @@ def _outcome(f: Any, args: tuple[Any, ...]) -> dict[str, Any]:
     try:
         out, warns = call_quietly(f, *copies(*args))
     except Exception as e:  # noqa: BLE001 - the student's error is data for the judge
-        return {"raised": type(e).__name__}
+        return {"raised": type(e).__name__, "message": _safe_str(e)}
     return {"out": plain(out), "warnings": warns}
 
 
@@ -454,8 +454,11 @@ def judge_predict_for(scenario: str, what: str):
         if "raised" in got:
             if _carried(got, expected):
                 return  # the error is feedforward's or sigmoid's, and costs points there
-            raise Reject(f"predict raised {got['raised']}.", "run predict on a small example "
-                         "to see the error; predict is a2 of feedforward with sigmoid")
+            from ..hints import hint_for
+
+            kind, text = str(got["raised"]), str(got.get("message", ""))
+            return Crash(False, f"Your code raised {kind}: {text}",
+                         hint_for(kind, text, "predict"), kind)
         try:
             _check_predict(got, expected, scenario, what)
         except Reject:

@@ -94,11 +94,18 @@ def _relu_expr(got: dict[str, Any], key: str) -> sp.Basic:
 @verdict_of
 def judge_3_5_form(got: dict[str, Any], expected: Any) -> None:
     _relu_expr(got, "of_z")
+    _pair(got)
+
+
+def _pair(got: dict[str, Any]) -> tuple[Fraction, Fraction]:
+    """The counterexample (alpha, z) as exact numbers."""
     pair = got["counterexample"]
     require(pair.get("kind") == "seq" and len(pair["items"]) == 2,
             "`q3_5_counterexample` should be a pair (alpha, z).")
-    require(all(as_fraction(answer_value(i)) is not None for i in pair["items"]),
+    values = [as_fraction(answer_value(i)) for i in pair["items"]]
+    require(all(v is not None for v in values),
             "both entries of `q3_5_counterexample` should be numbers.")
+    return values[0], values[1]  # type: ignore[return-value]
 
 PARAM_NAMES = ["phi0", "phi1", "phi2", "phi3", "theta10", "theta11", "theta20", "theta21",
                "theta30", "theta31"]

@@ -65,9 +65,9 @@ def _fp_no_bias_inputs() -> tuple[np.ndarray, np.ndarray]:
 
 def probe_fp_no_bias(env: Env) -> Any:
     w, a = _fp_no_bias_inputs()
-    fp = fn(env, "forward_propagation")
-    return {"none": plain(fp(*copies(w, a), np.tanh)),
-            "zeros": plain(fp(*copies(w, a), np.tanh, np.zeros(2)))}
+    layer = fn(env, "forward_propagation")
+    return {"none": plain(layer(*copies(w, a), np.tanh)),
+            "zeros": plain(layer(*copies(w, a), np.tanh, np.zeros(2)))}
 
 
 @verdict_of

@@ -29,7 +29,6 @@ from ..checking import (
     Reject,
     answer_expr,
     answer_value,
-    as_fraction,
     as_int,
     canonical,
     fmt,
@@ -60,6 +59,7 @@ _formula = _shown(form._formula)
 _relu_expr = _shown(form._relu_expr)
 _params = _shown(form._params)
 _int_list = _shown(form._int_list)
+_pair = _shown(form._pair)
 _require_int = _shown(require_int)
 
 
@@ -135,11 +135,7 @@ def judge_3_5_homogeneous(got: dict[str, Any], expected: Any) -> None:
 
 @verdict_of
 def judge_3_5_counterexample(got: dict[str, Any], expected: Any) -> None:
-    pair = got["counterexample"]
-    require(pair.get("kind") == "seq" and len(pair["items"]) == 2,
-            "`q3_5_counterexample` should be a pair (alpha, z).")
-    alpha, z = (as_fraction(answer_value(i)) for i in pair["items"])
-    require(alpha is not None and z is not None, "both entries should be numbers.")
+    alpha, z = _pair(got)
     relu = lambda v: max(Fraction(0), v)  # noqa: E731
     require(alpha < 0, f"alpha = {fmt(float(alpha))} is not negative: for alpha >= 0 the "
             "property holds, so there is no counterexample there.")
