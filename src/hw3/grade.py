@@ -25,8 +25,9 @@ from typing import Any
 from . import wire
 from .cases import CASES, QUESTIONS, feedback, judge, load_expected
 from .checking import Verdict
+from .judging import Budget, JudgePool
 from .marking.rubric import manual_summary
-from .submission import Submission, assign_ids, discover, is_otter_cell, read
+from .submission import Submission, assign_ids, discover, read, strip_otter
 
 ASSIGNMENT = "hw3"
 
@@ -54,6 +55,7 @@ class Options:
     cell_timeout: float = 60.0  # wall seconds for one cell
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
     isolation: str = "auto"  # "auto" | "bubblewrap" | "none"
+    judge_budget: Budget = field(default_factory=Budget)  # time and memory to judge one
 
 
 # ----------------------------------------------------------------------------- results
@@ -114,20 +116,29 @@ def warm_judges(expected: dict[str, Any]) -> None:
     judge_all({case_id: wire.encode(data) for case_id, data in expected.items()}, expected)
 
 
-def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[str, Any]:
-    """Grade one readable submission in ``worker``'s sandbox."""
+def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
+              judges: JudgePool | None = None) -> dict[str, Any]:
+    """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
+    processes; None: in this process, unbounded, for trusted data only)."""
     from .execute import execute_submission
 
     start = time.monotonic()
-    # Otter's own cells would only fail here (no Otter in the sandbox); blanking them keeps the
-    # cell numbers in messages those of the notebook's code cells.
-    cells = ["" if is_otter_cell(src) else src for src in sub.cells]
+    # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
+    # line by line, so a cell that also holds the student's code keeps it, and cell and line
+    # numbers in messages stay those of the notebook.
+    cells = [strip_otter(src) for src in sub.cells]
     run = execute_submission(worker, cells, list(CASES),
                              cell_name=lambda i: f"Code cell {i + 1}")
     probes = run.get("probes", {})
     probes = {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
-    result = score(judge_all(probes, expected))
+    notes: list[str] = []
+    if judges is None:
+        verdicts = judge_all(probes, expected)
+    else:
+        verdicts, notes = judges.judge_all(probes, list(CASES))
+    result = score(verdicts)
     events = list(run.get("events", []))
+    events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
     messages = [e.get("message", "") for e in events] + sub.notes
     if len(probes) < len(CASES):
         messages.append("Some checks could not run because the notebook stopped first.")
@@ -220,6 +231,8 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     # pays its judges' first-use costs. Workers are made here, in the long-lived main thread,
     # and lent to the grading threads one submission at a time.
     workers = [Worker(limits, isolation=options.isolation) for _ in range(n)] if todo else []
+    # Judges run in their own budgeted process (hw3.judging), which warms up meanwhile.
+    judges = JudgePool(n, options.judge_budget) if todo else None
     free: queue.Queue[Any] = queue.Queue()
     for w in workers:
         free.put(w)
@@ -228,7 +241,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     def work(sub: Submission) -> dict[str, Any] | None:
         worker = free.get()
         try:
-            result = grade_one(sub, worker, expected)
+            result = grade_one(sub, worker, expected, judges)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
             return None if stopping.is_set() else internal_error(sub, e)
         finally:
@@ -247,8 +260,6 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
     futures: dict[Any, int] = {}
     try:
-        if todo:
-            warm_judges(expected)
         futures = {pool.submit(work, sub): i for i, sub in todo}
         for future in as_completed(futures):
             result = future.result()
@@ -276,6 +287,8 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         pool.shutdown(wait=False, cancel_futures=True)
         for w in workers:
             w.close()
+        if judges is not None:
+            judges.close()
     return summary(results)
 
 

@@ -70,7 +70,10 @@ SANDBOX_UID = 65534  # host uid of students' code when this process is root ("no
 KILL_GRACE = 2.0  # seconds past a cell's limit before the child is killed from outside
 STARTUP_SECONDS = 120.0  # importing torch on a cold, busy machine can be slow
 ABORT_SECONDS = 5.0  # wait for the zygote to confirm a kill before tearing it down
-MAX_MESSAGE_BYTES = 64 * 2**20 + 2**16  # one message; a probe may return up to 64 MiB of JSON
+MAX_MESSAGE_BYTES = 16 * 2**20 + 2**16  # one message; a probe may return 16 MiB (hw3.wire)
+# `[` and `{` in one message, counted before parsing (a probe's data may hold hw3.wire's
+# MAX_CONTAINERS): a flood of tiny lists cannot make json.loads build millions of objects.
+MAX_MESSAGE_CONTAINERS = 110_000
 MAX_JOB_BYTES = 128 * 2**20  # everything one job may send
 SHM_BYTES = 64 * 2**20  # /dev/shm inside the sandbox, and the SysV shared memory of a job
 
@@ -138,6 +141,8 @@ class FrameReader:
                 break
             raw = bytes(self._buf[_HDR.size : _HDR.size + n])
             del self._buf[: _HDR.size + n]
+            if raw.count(b"[") + raw.count(b"{") > MAX_MESSAGE_CONTAINERS:
+                raise ProtocolError("message too complex")
             try:
                 msg = json.loads(raw)
             except (ValueError, RecursionError) as e:  # RecursionError: hostile nesting
