@@ -205,7 +205,7 @@ def _kind(value: Any) -> str:
     if value is None:
         return "None"
     if isinstance(value, np.ndarray):
-        return "array"
+        return "number" if value.ndim == 0 else "array"  # a 0-d array is a NumPy number
     if isinstance(value, (bool, int, float, np.generic)):
         return "number"
     if isinstance(value, (list, tuple)):
