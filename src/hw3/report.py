@@ -9,6 +9,9 @@ Files written into ``DIR`` (all UTF-8 text, no BOM):
 - ``grades.csv``: one row per submission, in the order of ``results.json``: ``id``, ``status``,
   ``total``, ``possible`` and one column per question. Numbers are written so that
   ``float(cell)`` equals the JSON value exactly (whole numbers without ``.0``).
+  Results with hand-graded questions (``"manual"``, see :mod:`hw3.marking`) add a column per
+  such question (empty: not marked yet) and ``provisional``; ``total`` and ``possible``, and
+  the LMS files' scores, include the marks given to :func:`write_reports`.
 - with a roster only: ``canvas.csv``, ``gradescope.csv`` and ``unmatched.csv`` (see
   :func:`read_roster` for the roster format). Without a roster, these three files are removed
   if an earlier run left them, so a stale LMS import never sits next to new grades.
