@@ -66,6 +66,7 @@ def batch(tmp_path_factory):
         zf.write(SOLUTION, "hw3.ipynb")
         zf.writestr(".OTTER_LOG", pickle.dumps(_Evil()))
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
+    installed_before = _installed_files()
     # A generous cell limit: honest cells must never hit it on a loaded CI machine.
     results = grade_paths([subs], Options(workers=2, cell_timeout=20, timeout=240,
                                           cache_dir=None))
@@ -76,7 +77,22 @@ def batch(tmp_path_factory):
     write_reports(results, out)
     return {"results": {s["id"]: s for s in results["submissions"]}, "before": before,
             "after": after, "bubblewrap": _bubblewrap(), "peak": peak, "out": out,
-            "json": json.dumps(results)}
+            "json": json.dumps(results), "installed_before": installed_before,
+            "installed_after": _installed_files()}
+
+
+def _installed_files() -> dict[str, str]:
+    """Every file of the installed hw3 and NumPy packages, by content."""
+    import numpy
+
+    import hw3
+
+    out = {}
+    for top in (Path(hw3.__file__).parent, Path(numpy.__file__).parent):
+        for path in sorted(top.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
@@ -122,6 +138,11 @@ def test_submissions_on_disk_are_never_modified(batch):
 
 def test_every_submission_given_has_exactly_one_entry(batch):
     assert set(batch["results"]) == {Path(n).stem for n in batch["before"]}
+
+
+def test_installed_packages_never_change(batch):
+    # rewrite_installed_package appends to every module it finds, and adds sitecustomize.py.
+    assert batch["installed_after"] == batch["installed_before"]
 
 
 def test_the_grader_memory_stays_bounded_under_floods_and_huge_frames(batch):
