@@ -318,7 +318,8 @@ def serve(cfg: dict[str, Any]) -> None:
     expected = cases.load_expected()
     if cases.__name__ == "hw3.cases":
         for case_id, case in CASES.items():  # pay first-use costs once, on the reference's data
-            judge(case, wire.encode(expected[case_id]), expected)
+            if case_id in expected:  # form cases record none
+                judge(case, wire.encode(expected[case_id]), expected)
     mapped = _mapped_bytes()
     if mapped:
         limit = mapped + int(cfg.get("memory_bytes", 2**30))
