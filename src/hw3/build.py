@@ -29,6 +29,7 @@ from typing import Any
 
 import nbformat
 
+from .marking.rubric import MANUAL_FILE, manual_data
 from .submission import is_otter_cell
 
 ASSIGNMENT = "hw3"
@@ -84,6 +85,7 @@ class Layout:
             "student_template/hw3.ipynb", f"student_template/{CHECKS_ZIP}",
             "solutions/hw3.ipynb", "autograder/hw3-autograder.zip",
             "src/hw3/data/expected_public.json", "src/hw3/data/expected_hidden.json",
+            "src/hw3/data/manual.json",
         )]
 
 
@@ -261,7 +263,10 @@ def write_zip(path: Path, files: Iterable[tuple[str, bytes]]) -> None:
 
 def package_files(student: bool, data: dict[str, bytes]) -> list[tuple[str, bytes]]:
     """The hw3 package's files for a checks zip: the student subset, or all of it."""
-    patterns = STUDENT_MODULES if student else ["*.py", "cases/*.py"]
+    # The grader's reader collects explanation cells (hw3.marking.collect); the marking app
+    # itself stays out of the autograder.
+    patterns = STUDENT_MODULES if student else ["*.py", "cases/*.py", "marking/__init__.py",
+                                                "marking/collect.py", "marking/rubric.py"]
     files = {p for pattern in patterns for p in PACKAGE_DIR.glob(pattern)}
     out = [(f"hw3/{p.relative_to(PACKAGE_DIR).as_posix()}", p.read_bytes()) for p in files]
     out += [(f"hw3/data/{name}", blob) for name, blob in data.items()]
@@ -381,6 +386,8 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         for name, blob in data.items():
             (target.data).mkdir(parents=True, exist_ok=True)
             (target.data / name).write_bytes(blob)
+        # The hand-graded questions' names, points and prompts, for hw3 grade and hw3 mark.
+        (target.data / MANUAL_FILE).write_bytes(manual_data(master))
         write_notebook(_fixed_emoji(executed), target.solutions / "hw3.ipynb")
         write_notebook(nbformat.read(dist / "student" / "hw3.ipynb", as_version=4),
                        target.template / "hw3.ipynb")

@@ -46,7 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="rebuild reports from DIR/results.json without regrading")
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--roster", type=Path, metavar="FILE")
+    p.add_argument("--marks", type=Path, metavar="FILE.csv", help="hand-graded marks: columns "
+                   "id and one per manual question (default: DIR/marks.sqlite from hw3 mark)")
     p.set_defaults(run=_report)
+
+    p = sub.add_parser("mark", help="mark the explanations of DIR in a local web app")
+    p.add_argument("dir", type=Path, metavar="DIR", help="a folder written by hw3 grade --out")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free "
+                   "one)")
+    p.set_defaults(run=_mark)
 
     p = sub.add_parser("bank", add_help=False, help="grade the banks of real mistakes and "
                        "right answers; print catch and false-alarm rates (--help for options)")
@@ -138,19 +146,37 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _write_out(results: dict, out: Path, roster: Path | None) -> None:
+    from .marking.merge import find_marks, say_provisional
     from .report import write_reports
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    write_reports(results, out, roster)
+    marks = find_marks(results, out, None)
+    write_reports(results, out, roster, marks=marks)
+    say_provisional(results, marks)
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .marking.merge import find_marks, say_provisional
     from .report import load_results, write_reports
 
-    written = write_reports(load_results(args.dir), args.dir, args.roster)
+    results = load_results(args.dir)
+    marks = find_marks(results, args.dir, args.marks)
+    written = write_reports(results, args.dir, args.roster, marks=marks)
     for path in written:
         print(path)
+    say_provisional(results, marks)
+    return 0
+
+
+def _mark(args: argparse.Namespace) -> int:
+    from .marking.app import serve
+
+    def announce(url: str) -> None:
+        print(f"Marking {args.dir}: open this address in a browser (Ctrl-C to stop):\n  {url}",
+              flush=True)
+
+    serve(args.dir, port=args.port, announce=announce)
     return 0
 
 

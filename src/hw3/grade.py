@@ -24,6 +24,7 @@ from typing import Any
 from . import wire
 from .cases import CASES, QUESTIONS, feedback, judge, load_expected
 from .checking import Verdict
+from .marking.rubric import manual_summary
 from .submission import Submission, assign_ids, discover, is_otter_cell, read
 
 ASSIGNMENT = "hw3"
@@ -87,14 +88,15 @@ def score(verdicts: dict[str, Verdict]) -> dict[str, Any]:
 def unreadable(sub: Submission) -> dict[str, Any]:
     """The entry of a submission that could not be read: every question at zero."""
     return {"path": str(sub.path), "id": sub.id, "status": "invalid", "message": sub.problem,
-            **score({}), "events": [], "isolation": "", "seconds": 0.0}
+            **score({}), "events": [], "isolation": "", "seconds": 0.0, "explanations": {}}
 
 
 def internal_error(sub: Submission, error: BaseException) -> dict[str, Any]:
     return {"path": str(sub.path), "id": sub.id, "status": "error",
             "message": "The grader failed on this submission; please tell your instructor "
                        f"({type(error).__name__}: {str(error)[:300]}).",
-            **score({}), "events": [], "isolation": "", "seconds": 0.0}
+            **score({}), "events": [], "isolation": "", "seconds": 0.0,
+            "explanations": sub.explanations}
 
 
 # ----------------------------------------------------------------------------- one submission
@@ -131,7 +133,7 @@ def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[st
     return {"path": str(sub.path), "id": sub.id, "status": "graded",
             "message": " ".join(m for m in messages if m), **result, "events": events,
             "cells": run.get("cells", []), "isolation": run.get("isolation", ""),
-            "seconds": round(time.monotonic() - start, 3)}
+            "seconds": round(time.monotonic() - start, 3), "explanations": sub.explanations}
 
 
 # ----------------------------------------------------------------------------- the cache
@@ -203,7 +205,8 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         if not sub.readable:
             results[i] = unreadable(sub)
         elif hit is not None:
-            results[i] = hit
+            # Explanations are read here, not graded: a cached grade gets them afresh.
+            results[i] = {**hit, "explanations": sub.explanations}
         else:
             todo.append((i, sub))
             continue
@@ -246,6 +249,6 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
 
     return {"assignment": ASSIGNMENT, "autograder": key,
             "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "questions": questions_summary(),
+            "questions": questions_summary(), "manual": manual_summary(),
             "submissions": [results[i] for i in range(len(files))]}
 

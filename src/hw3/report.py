@@ -239,6 +239,15 @@ class _Data:
     questions: list[_Question]
     subs: list[_Sub]
     _case_defs: list[_CaseDef] | None = field(default=None, repr=False)
+    manual: Any = None  # hw3.marking.merge.Manual: hand-graded questions and their marks
+
+    def total(self, s: _Sub) -> float:
+        """A submission's total: auto-graded score plus its hand-graded marks."""
+        return s.score + (self.manual.score(s.id) if self.manual else 0.0)
+
+    def total_possible(self, s: _Sub | None = None) -> float:
+        base = s.possible if s is not None else self.possible
+        return base + (self.manual.possible if self.manual else 0.0)
 
     @property
     def possible(self) -> float:
@@ -473,6 +482,7 @@ def write_reports(
     roster: Path | None = None,
     *,
     canvas_column: str | None = None,
+    marks: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write every report for ``results`` into ``out_dir``; return the paths written.
 
@@ -482,9 +492,16 @@ def write_reports(
     assignment. To fill an existing one, pass its name with its Canvas id as a gradebook export
     shows it, e.g. ``"HW3 (123456)"``.
 
+    ``marks`` (``hw3.marking.store.Marks``) are the hand-graded marks of the results'
+    ``"manual"`` questions: they add a column per question to ``grades.csv`` and count in
+    every total; answers without a mark count 0 and make the grade provisional.
+
     Raises ReportError if ``results`` lacks needed fields and ValueError for a bad roster;
     both are checked before anything is written."""
+    from .marking.merge import Manual
+
     data = _normalize(results)
+    data.manual = Manual.of(results, marks)  # type: ignore[arg-type]
     entries = read_roster(Path(roster)) if roster is not None else None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -495,7 +512,7 @@ def write_reports(
         matching = _match(data.subs, entries)
         column = canvas_column or data.assignment.upper()
         written.append(_write_text(out_dir / "canvas.csv", _canvas_csv(data, matching, column)))
-        written.append(_write_text(out_dir / "gradescope.csv", _gradescope_csv(matching)))
+        written.append(_write_text(out_dir / "gradescope.csv", _gradescope_csv(data, matching)))
         written.append(_write_text(out_dir / "unmatched.csv", _unmatched_csv(matching)))
     else:
         for name in ("canvas.csv", "gradescope.csv", "unmatched.csv"):
@@ -523,8 +540,14 @@ def _grades_csv(data: _Data) -> str:
     for s in data.subs:
         row = [s.id, s.status, _num(s.score), _num(s.possible)]
         row += [_num(s.questions.get(n, (None, None))[0]) for n in names]
+        if data.manual:  # hand-graded columns (empty: not marked yet), in the total
+            row[2:4] = [_num(data.total(s)), _num(data.total_possible(s))]
+            row += [_num(m.score) if (m := data.manual.mark(s.id, q)) else ""
+                    for q in data.manual.names]
+            row.append("yes" if data.manual.missing(s.id) else "")
         rows.append(row)
-    return _csv_text(["id", "status", "total", "possible", *names], rows)
+    extra = [*data.manual.names, "provisional"] if data.manual else []
+    return _csv_text(["id", "status", "total", "possible", *names, *extra], rows)
 
 
 @dataclass
@@ -562,14 +585,15 @@ def _canvas_csv(data: _Data, m: _Matching, column: str) -> str:
     # The "Points Possible" row is the second row of Canvas' own exports; the ID column is
     # Canvas' internal user id, which the roster does not have, so students are matched on
     # "SIS User ID" (then on the name).
-    rows = [["    Points Possible", "", "", "", "", _num(data.possible)]]
+    rows = [["    Points Possible", "", "", "", "", _num(data.total_possible())]]
     for e, s in m.pairs:
-        rows.append([e.name, "", e.student_id, "", e.section, _num(s.score) if s else ""])
+        rows.append([e.name, "", e.student_id, "", e.section, _num(data.total(s)) if s else ""])
     return _csv_text([*CANVAS_FIXED_COLUMNS, column], rows)
 
 
-def _gradescope_csv(m: _Matching) -> str:
-    rows = [[e.email, e.student_id, e.name, _num(s.score) if s else ""] for e, s in m.pairs]
+def _gradescope_csv(data: _Data, m: _Matching) -> str:
+    rows = [[e.email, e.student_id, e.name, _num(data.total(s)) if s else ""]
+            for e, s in m.pairs]
     return _csv_text(GRADESCOPE_COLUMNS, rows)
 
 
@@ -1017,7 +1041,13 @@ def _report_html(data: _Data, matching: _Matching | None) -> str:
     if matching is not None:
         sections.append(("roster", "Roster"))
     sections.append(("all", "All submissions"))
+    if data.manual:
+        sections.insert(3, ("manual", "Explanations"))
     parts.append("<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in sections) + "</nav>")
+    if data.manual and data.manual.provisional:
+        from .marking.merge import report_banner
+
+        parts.append(report_banner(data.manual))
     parts.append(
         '<p class="muted small">Statistics use the graded submissions only; submissions that '
         "could not be graded count 0 in the grade files and are listed under Needs attention."
@@ -1026,6 +1056,10 @@ def _report_html(data: _Data, matching: _Matching | None) -> str:
     parts += _attention_section(data)
     parts += _scores_section(totals, possible)
     parts += _questions_section(data)
+    if data.manual:
+        from .marking.merge import report_section
+
+        parts.append(report_section(data.manual, {s.id: s.file for s in data.subs}))
     case_stats = _case_stats(data)
     parts += _items_section(case_stats)
     parts += _failures_section(case_stats)
@@ -1187,8 +1221,9 @@ def _all_section(data: _Data) -> list[str]:
     if not data.subs:
         out.append("<p>No submissions.</p>")
         return out
-    rows = [[_feedback_link(s, s.id), _e(s.status), _disp(s.score), _disp(s.possible),
-             _disp(s.seconds, 1), _e(s.isolation or "—")] for s in data.subs]
+    rows = [[_feedback_link(s, s.id), _e(s.status), _disp(data.total(s)),
+             _disp(data.total_possible(s)), _disp(s.seconds, 1), _e(s.isolation or "—")]
+            for s in data.subs]
     out.append(f"<details><summary>Show the {len(data.subs)} submissions, with links to their "
                "feedback pages</summary>")
     out.append(_table(["Submission", "Status", "Total", "Possible", "Seconds", "Isolation"], rows,
@@ -1207,7 +1242,15 @@ def _feedback_html(data: _Data, s: _Sub) -> str:
     if data.generated:
         sub.append(f"graded {_e(_when(data.generated))}")
     parts.append(f'<p class="sub">{" · ".join(sub)}</p>')
-    parts.append(f'<p class="score">{_disp(s.score)} / {_disp(s.possible)}</p>')
+    if data.manual:
+        provisional = " (provisional)" if data.manual.missing(s.id) else ""
+        parts.append(f'<p class="score">{_disp(data.total(s))} / '
+                     f"{_disp(data.total_possible(s))}{provisional}</p>")
+        parts.append(f'<p class="muted">{_disp(s.score)} / {_disp(s.possible)} auto-graded, '
+                     f"{_disp(data.manual.score(s.id))} / {_disp(data.manual.possible)} "
+                     "hand-graded</p>")
+    else:
+        parts.append(f'<p class="score">{_disp(s.score)} / {_disp(s.possible)}</p>')
     if not s.graded:
         parts.append(f'<div class="note"><b>Your submission could not be graded</b> '
                      f'({_e(s.status)}). <span class="pre">{_e(s.message)}</span></div>')
@@ -1242,6 +1285,10 @@ def _feedback_html(data: _Data, s: _Sub) -> str:
         parts.append(_table(["Test", "Result", "Points", "Message"],
                             [_feedback_case_row(c) for c in cases], num=(2,),
                             widths=("42%", "10%", "10%", "38%"), cls="fixed narrow"))
+    if data.manual:
+        from .marking.merge import feedback_section
+
+        parts.append(feedback_section(data.manual, s.id))
     return _page(title, "\n".join(parts))
 
 

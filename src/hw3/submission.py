@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .marking.collect import find_explanations
+
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook larger than this is not a homework
 MAX_CELLS = 2000
 SUFFIXES = (".ipynb", ".zip")
@@ -36,6 +38,7 @@ class Submission:
     cells: list[str] = field(default_factory=list)
     problem: str = ""  # non-empty: the submission could not be read, in a student's words
     notes: list[str] = field(default_factory=list)  # things worth saying that cost nothing
+    explanations: dict = field(default_factory=dict)  # manual question -> answer (hw3.marking)
 
     @property
     def readable(self) -> bool:
@@ -147,4 +150,5 @@ def _from_notebook_bytes(sub: Submission, blob: bytes, name: str) -> Submission:
     if not code:
         sub.notes.append("The notebook has no code cells.")
     sub.cells = code
+    sub.explanations = find_explanations(cells)
     return sub

@@ -1,0 +1,170 @@
+"""Hand-graded marks joined to the auto-graded results, for every file ``hw3 report`` writes.
+
+The marks come from ``DIR/marks.sqlite`` (``hw3 mark``) or a CSV file (``--marks``). An answer
+not marked yet counts 0 and makes its submission's grade *provisional*, which the report, the
+feedback page, ``grades.csv`` and the command's output all say. A submission that could not be
+read has no answers and nothing to wait for. The HTML parts are Jinja2 templates with
+autoescape, placed into the report's pages.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from .render import render_markdown
+from .store import Mark, Marks, load_marks, marks_from_csv
+
+
+def manual_possible(results: Mapping[str, Any]) -> dict[str, float]:
+    manual = results.get("manual")
+    if not isinstance(manual, Mapping):
+        return {}
+    out = {}
+    for name, q in manual.items():
+        p = q.get("possible") if isinstance(q, Mapping) else None
+        if isinstance(p, (int, float)) and not isinstance(p, bool):
+            out[str(name)] = float(p)
+    return out
+
+
+def _ids(results: Mapping[str, Any]) -> list[str]:
+    subs = results.get("submissions")
+    return [str(s.get("id")) for s in subs if isinstance(s, Mapping)] if isinstance(
+        subs, list) else []
+
+
+def find_marks(results: Mapping[str, Any], folder: Path, csv_path: Path | None) -> Marks | None:
+    """The marks to merge: ``csv_path``'s if given, else the folder's database, else none."""
+    possible = manual_possible(results)
+    if not possible:
+        return None
+    if csv_path is not None:
+        return marks_from_csv(csv_path, possible, _ids(results))
+    return load_marks(folder, possible)
+
+
+@dataclass
+class Manual:
+    """The manual questions and every submission's marks, as the reports use them."""
+
+    questions: list[tuple[str, float, str]]  # name, possible, prompt
+    marks: Marks
+    graded: set[str]  # ids of submissions with answers to mark
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> explanations
+
+    @classmethod
+    def of(cls, results: Mapping[str, Any], marks: Marks | None) -> Manual | None:
+        possible = manual_possible(results)
+        if not possible:
+            return None
+        manual = results["manual"]
+        questions = [(n, p, str(manual[n].get("prompt", ""))) for n, p in possible.items()]
+        graded, answers = set(), {}
+        for s in results.get("submissions", []):
+            if isinstance(s, Mapping) and s.get("status") == "graded":
+                graded.add(str(s.get("id")))
+                e = s.get("explanations")
+                answers[str(s.get("id"))] = dict(e) if isinstance(e, Mapping) else {}
+        return cls(questions, marks or {}, graded, answers)
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n, _, _ in self.questions]
+
+    @property
+    def possible(self) -> float:
+        return sum(p for _, p, _ in self.questions)
+
+    def mark(self, sub: str, question: str) -> Mark | None:
+        m = self.marks.get(sub, {}).get(question)
+        return m if m is not None and m.marked else None
+
+    def score(self, sub: str) -> float:
+        return sum(m.score or 0.0 for q in self.names if (m := self.mark(sub, q)))
+
+    def missing(self, sub: str) -> list[str]:
+        return [q for q in self.names if sub in self.graded and self.mark(sub, q) is None]
+
+    def unmarked(self) -> list[tuple[str, str]]:
+        return [(q, s) for q in self.names for s in sorted(self.graded)
+                if self.mark(s, q) is None]
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.unmarked())
+
+    def stats(self) -> list[dict[str, Any]]:
+        out = []
+        for name, possible, _ in self.questions:
+            scores = [m.score or 0.0 for s in self.graded if (m := self.mark(s, name))]
+            out.append({
+                "name": name, "possible": possible, "marked": len(scores),
+                "total": len(self.graded),
+                "mean": statistics.fmean(scores) if scores else None,
+                "full": sum(x >= possible for x in scores) / len(scores) if scores else None,
+                "zero": sum(x <= 0 for x in scores) / len(scores) if scores else None,
+                "unmarked": sorted(s for s in self.graded if self.mark(s, name) is None),
+            })
+        return out
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "—"
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.0f}%"
+
+
+_env = Environment(loader=PackageLoader("hw3.marking", "templates"),
+                   autoescape=select_autoescape(default=True, default_for_string=True))
+_env.filters.update(num=_num, pct=_pct)
+
+
+def report_banner(manual: Manual) -> Markup:
+    return Markup(_env.get_template("report_banner.html").render(
+        unmarked=len(manual.unmarked()),
+        total=len(manual.graded) * len(manual.questions)))
+
+
+def report_section(manual: Manual, feedback_file: Mapping[str, str]) -> Markup:
+    """The report's section on the hand-graded questions (``feedback_file``: id -> page)."""
+    return Markup(_env.get_template("report_manual.html").render(
+        m=manual, stats=manual.stats(), files=feedback_file))
+
+
+def feedback_section(manual: Manual, sub: str) -> Markup:
+    """A student's hand-graded questions: score, rubric items applied, comment, answer."""
+    rows = []
+    for name, possible, prompt in manual.questions:
+        e = manual.answers.get(sub, {}).get(name) or {}
+        text = str(e.get("text") or "") if isinstance(e, Mapping) else ""
+        rows.append({"name": name, "possible": possible, "mark": manual.mark(sub, name),
+                     "prompt": Markup(render_markdown(prompt)),
+                     "answer": Markup(render_markdown(text)) if text else None})
+    return Markup(_env.get_template("feedback_manual.html").render(
+        rows=rows, graded=sub in manual.graded, missing=manual.missing(sub)))
+
+
+def say_provisional(results: Mapping[str, Any], marks: Marks | None,
+                    out: Any = None) -> None:
+    """One line on stderr while hand-graded answers are still unmarked."""
+    manual = Manual.of(results, marks)
+    if manual is None:
+        return
+    n = len(manual.unmarked())
+    if n:
+        print(f"provisional: {n} of {len(manual.graded) * len(manual.questions)} explanation "
+              "answers are not marked yet (hw3 mark DIR, or hw3 report DIR --marks FILE.csv); "
+              "they count 0 until then", file=out or sys.stderr)
