@@ -88,6 +88,10 @@ def _package_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
+def _installed() -> bool:
+    return any(part in ("site-packages", "dist-packages") for part in _package_dir().parts)
+
+
 def _child_entries() -> frozenset[str]:
     """The package entries the sandboxed child imports (everything else is grader-only)."""
     from . import sandbox
@@ -114,7 +118,7 @@ def lock_down(root: Path) -> tuple[list[str], list[str]]:
             _deny_others(root / name)
             locked.append(str(root / name))
     package = _package_dir()
-    if not any(part in ("site-packages", "dist-packages") for part in package.parts):
+    if not _installed():
         # A source checkout: its files are the developer's, and others may need to read them.
         problems.append(f"hw3 runs from {package}, not from an installed wheel")
         return locked, problems
@@ -201,17 +205,47 @@ def choose_isolation(root: Path, requested: str = "gradescope") -> Isolation:
     return _unprivileged(root, why)
 
 
+def open_python_path() -> list[str]:
+    """chmod o+x (traverse, not list) on the folders above this Python and its packages
+    that others cannot traverse (Gradescope's Miniforge lives in /root, mode 0700): student
+    code running as another user imports from there. Returns the folders opened."""
+    opened = []
+    tops = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    for top in sorted({os.path.realpath(t) for t in tops} | tops):
+        parts = Path(top).parts
+        for i in range(1, len(parts) + 1):
+            folder = Path(*parts[:i])
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+                opened.append(str(folder))
+    return opened
+
+
 def _unprivileged(root: Path, why: str) -> Isolation:
+    from .sandbox import SandboxError
+
     if os.geteuid() != 0:
         return Isolation(None, f"{why}; running student code as another user needs root")
+    if not _installed():  # a source checkout: its folders are not the autograder's to change
+        return Isolation(None, f"{why}; hw3 runs from {_package_dir()}, not from an installed "
+                               "wheel, so its files cannot be hidden from student code")
+    opened = open_python_path()  # first: the check below runs this Python as uid NOBODY
     locked, problems = lock_down(root)
     leaks = readable_by(NOBODY, secret_paths(root)) if not problems else []
     if problems or leaks:
         return Isolation(None, f"{why}; the autograder's files could not be hidden from student "
                                f"code: {'; '.join(problems + leaks)[:500]}", locked)
-    return Isolation("unprivileged-user", f"unprivileged-user: {why}; student code ran as uid "
-                     f"{NOBODY}, and the autograder's files were made unreadable to it "
-                     f"(chmod o=, {len(locked)} paths, checked as uid {NOBODY})", locked)
+    try:
+        engine = _try_worker("unprivileged-user")
+    except (SandboxError, OSError, ValueError) as e:
+        return Isolation(None, f"{why}; unprivileged-user could not start either "
+                               f"({str(e)[:300]})", locked)
+    return Isolation("unprivileged-user", f"{why}. Student code ran as uid {NOBODY} ({engine}); "
+                     f"the autograder's files were made unreadable to it first (chmod o= on "
+                     f"{len(locked)} paths, checked as uid {NOBODY})"
+                     + (f"; made traversable for Python's imports: {', '.join(opened)}"
+                        if opened else ""), locked)
 
 
 # ----------------------------------------------------------------------------- results
