@@ -1,6 +1,7 @@
 """How long marking a class's explanations takes with the keyboard in ``hw3 mark``.
 
     python benchmarks/marking_keyboard.py [--dir OUT] [--screenshot docs/marking.png]
+        [--shot-question q3_5_explain]
 
 Without ``--dir``, grades ``examples/sample_class`` into a temporary folder first. Then starts
 ``hw3 mark`` on a copy of the folder (the marks of the run are thrown away), and in headless
@@ -71,6 +72,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dir", type=Path, help="a folder written by hw3 grade --out")
     ap.add_argument("--screenshot", type=Path, help="save the marking page here (PNG)")
+    ap.add_argument("--shot-question", default="q3_5_explain", help="the page to screenshot")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -101,8 +103,7 @@ def main() -> None:
                 print(f"all: {answers} answers in {total:.2f} s "
                       f"({total / max(answers, 1):.3f} s per answer, keystrokes and saving)")
                 if args.screenshot:
-                    first = next(iter(manual))
-                    page.goto(base + f"q/{first}")
+                    page.goto(base + f"q/{args.shot_question}")
                     page.wait_for_function("() => /marked/.test("
                                            "document.getElementById('progress').textContent)")
                     page.locator(".answer").nth(1).click(position={"x": 8, "y": 8})

@@ -33,6 +33,7 @@ import copy
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -200,11 +201,32 @@ def fixture_notebook(solution: Any, fixture: Fixture | Sequence[Fixture],
     return nb
 
 
-def group_right_answers(fixtures: Sequence[Fixture]) -> list[list[Fixture]]:
-    """Mistakes one by one (a mistake must lose on its questions and nothing else), right answers
-    together where they define different names (together they must still lose nothing): fewer
-    notebooks for the slow runner."""
-    groups: list[list[Fixture]] = [[f] for f in fixtures if f.kind == "mistake"]
+def _independent(f: Fixture, group: Sequence[Fixture]) -> bool:
+    """``f`` can share a notebook with ``group``: no name defined twice, none used by another
+    member's code, and (mistakes) no question lost by two members."""
+    for o in group:
+        if f.names & o.names or f.loses & o.loses:
+            return False
+        if any(re.search(rf"\b{re.escape(n)}\b", o.code) for n in f.names) or any(
+                re.search(rf"\b{re.escape(n)}\b", f.code) for n in o.names):
+            return False
+    return True
+
+
+def group_right_answers(fixtures: Sequence[Fixture], mistakes_too: bool = False
+                        ) -> list[list[Fixture]]:
+    """Fewer notebooks for the slow runner. Right answers together where they define different
+    names (together they must still lose nothing). Mistakes one by one, or with
+    ``mistakes_too`` several to a notebook where they are independent (``_independent``): the
+    notebook must then lose exactly the union of their questions, and each mistake is judged on
+    its own questions plus any question no member owns (see ``split_outcome``)."""
+    groups: list[list[Fixture]] = []
+    for f in (f for f in fixtures if f.kind == "mistake"):
+        home = next((g for g in groups if _independent(f, g)), None) if mistakes_too else None
+        if home is None:
+            groups.append([f])
+        else:
+            home.append(f)
     right: list[list[Fixture]] = []
     for f in (f for f in fixtures if f.kind == "right"):
         home = next((g for g in right if not any(f.names & o.names for o in g)), None)
@@ -226,7 +248,8 @@ def write_notebooks(fixtures: Sequence[Fixture] | Sequence[Sequence[Fixture]], r
     paths: dict[str, Path] = {}
     for item in fixtures:
         group = [item] if isinstance(item, Fixture) else list(item)
-        slug = group[0].slug if len(group) == 1 else f"right__group{len(paths):03d}"
+        slug = group[0].slug if len(group) == 1 else \
+            f"{group[0].kind}__group{len(set(paths.values())):03d}"
         path = folder / f"{slug}.ipynb"
         nbformat.write(fixture_notebook(solution, group, demos), path)
         paths.update({fx.name: path for fx in group})
@@ -441,17 +464,19 @@ def run_otter(fixtures: Sequence[Fixture], root: Path, work: Path, parallel: int
               autograder: Path | None = None, demos: bool = True, group_right: bool = True,
               progress: Callable[[Outcome], Any] | None = None) -> list[Outcome]:
     """Grade the fixtures' notebooks with ``otter run``, ``parallel`` at a time. With
-    ``group_right``, right answers share notebooks (see ``group_right_answers``) and each gets
-    its notebook's outcome: a false alarm there counts against every one of them."""
+    ``group_right``, fixtures share notebooks (see ``group_right_answers``: right answers, and
+    independent mistakes) and each gets its share of its notebook's outcome: a false alarm
+    there counts against every right answer in it."""
     zip_path = autograder or root / "autograder" / "hw3-autograder.zip"
-    groups = group_right_answers(fixtures) if group_right else [[f] for f in fixtures]
+    groups = group_right_answers(fixtures, mistakes_too=True) if group_right else [
+        [f] for f in fixtures]
     paths = write_notebooks(groups, root, work / "notebooks-otter", demos)
 
     def one(group: list[Fixture]) -> list[Outcome]:
         start = time.monotonic()
         path = paths[group[0].name]
         scores, outputs, error = otter_once(path, zip_path, work / "otter" / path.stem)
-        outcomes = [Outcome(fx, scores, outputs, error=error, seconds=time.monotonic() - start)
+        outcomes = [split_outcome(fx, group, scores, outputs, error, time.monotonic() - start)
                     for fx in group]
         for outcome in outcomes:
             if progress:
@@ -461,6 +486,17 @@ def run_otter(fixtures: Sequence[Fixture], root: Path, work: Path, parallel: int
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         done = {o.fixture.name: o for outcomes in pool.map(one, groups) for o in outcomes}
     return [done[f.name] for f in fixtures]
+
+
+def split_outcome(fx: Fixture, group: Sequence[Fixture], scores: dict[str, tuple[float, float]],
+                  messages: dict[str, str], error: str, seconds: float) -> Outcome:
+    """``fx``'s share of its notebook's outcome: the questions another member of the group
+    should lose count as full marks for it; every other question, lost or not, is its own."""
+    others = {q for o in group if o is not fx for q in o.loses}
+    mine = {q: (possible, possible) if q in others else (got, possible)
+            for q, (got, possible) in scores.items()}
+    said = {k: v for k, v in messages.items() if k.split(".")[0] not in others}
+    return Outcome(fx, mine, said, error=error, seconds=seconds)
 
 
 def costs_table(outcomes: Sequence[Outcome]) -> str:
@@ -500,7 +536,8 @@ def run(runner: str, fixtures: Sequence[Fixture], root: Path, work: Path, jobs: 
         progress: Callable[[Outcome], Any] | None = None) -> tuple[list[Outcome], Rates]:
     """Grade the bank with one runner; its outcomes and rates. ``demos=False`` leaves the
     ungraded demonstration cells out of the notebooks (the in-process runner always does);
-    ``group_right`` lets Otter grade right answers several to a notebook."""
+    ``group_right`` lets Otter grade fixtures several to a notebook (right answers together,
+    independent mistakes together)."""
     start = time.monotonic()
     if runner == "inprocess":
         outcomes = run_inprocess(fixtures, root)
@@ -538,8 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demos", action="store_true", help="leave the ungraded plots and "
                         "training demonstrations out of the notebooks (faster)")
     parser.add_argument("--separate", action="store_true", help="otter: one notebook per "
-                        "right answer too (by default right answers with different names share "
-                        "notebooks)")
+                        "fixture (by default right answers with different names share "
+                        "notebooks, and so do independent mistakes)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="keep the notebooks and "
                         "Otter's results here (default: a temporary folder)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every outcome "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("grade", help="grade submissions (notebooks, export zips, folders)")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    p.add_argument("--json", type=Path, required=True, metavar="FILE",
-                   help="where to write the grading results (JSON)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="also write results.json, "
-                   "grades.csv, report.html and feedback pages here")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write results.json, grades.csv, "
+                   "LMS files (with --roster), report.html and feedback pages here")
+    p.add_argument("--json", type=Path, metavar="FILE", help="(also) write the grading "
+                   "results (JSON) to FILE; at least one of --out and --json is needed")
     p.add_argument("--roster", type=Path, metavar="FILE", help="roster CSV for LMS exports "
                    "(with --out)")
     p.add_argument("--workers", type=int, default=2, metavar="N",
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="wall-time limit per cell in seconds (default 60)")
     p.add_argument("--isolation", choices=["auto", "bubblewrap", "none"], default="auto",
                    help="sandbox: bubblewrap where present (auto), or insist, or rlimits only")
-    p.add_argument("--no-cache", action="store_true", help="regrade everything")
+    p.add_argument("--no-cache", action="store_true", help="regrade everything and keep "
+                   "nothing in the results cache (see README: the cache)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_grade)
 
@@ -73,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted: finished results are cached; run the same command to resume",
-              file=sys.stderr)
+        print(f"hw3 {args.command}: interrupted", file=sys.stderr)
         return 130
     except (OSError, ValueError) as e:
         print(f"hw3 {args.command}: {e}", file=sys.stderr)
@@ -104,12 +105,25 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .grade import Options, grade_paths
+    from .grade import Interrupted, Options, grade_paths
+    from .submission import discover
 
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         print(f"hw3 grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.out is None and args.json is None:
+        print("hw3 grade: say where the results go: --out DIR (results.json and reports) "
+              "and/or --json FILE", file=sys.stderr)
+        return 2
+    if not discover(list(args.paths)):
+        print(f"hw3 grade: no submissions (.ipynb or .zip files) in "
+              f"{', '.join(map(str, args.paths))}; nothing was written", file=sys.stderr)
+        return 2
+    if args.roster is not None:
+        from .report import read_roster
+
+        read_roster(args.roster)  # a bad roster stops the run before any grading
     options = Options(workers=max(1, args.workers), timeout=args.timeout,
                       cell_timeout=args.cell_timeout, isolation=args.isolation)
     if args.no_cache:
@@ -127,22 +141,94 @@ def _grade(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.update(k)
 
+    interrupted: Interrupted | None = None
     try:
         results = grade_paths(args.paths, options, progress=progress, on_total=on_total)
+    except Interrupted as e:
+        interrupted, results = e, e.results
     finally:
         if bar is not None:
             bar.close()
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=1) + "\n")
-    if args.out:
-        _write_out(results, args.out, args.roster)
+    # Interrupted: the finished results at once (reports take seconds: `hw3 report` makes them).
+    written = _write_results(results, args, reports=interrupted is None)
+    if interrupted is not None:
+        print(_interrupted_line(results, written, interrupted.cached, args.out),
+              file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Grading threads may still be unwinding from their killed sandboxes; waiting for them
+        # (as a normal exit does) would take seconds. Their sandboxes die with them.
+        os._exit(130)
+    print(summary_line(results, args.roster) + f"; results in {' and '.join(written)}")
+    return 0
+
+
+def _write_results(results: dict, args: argparse.Namespace, reports: bool = True) -> list[str]:
+    written = []
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        written.append(str(args.json))
+    if args.out is not None:
+        if reports:
+            _write_out(results, args.out, args.roster)
+            written.append(f"{args.out}/")
+        else:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+            written.append(str(args.out / "results.json"))
+    return written
+
+
+def _interrupted_line(results: dict, written: list[str], cached: bool,
+                      out: Path | None) -> str:
+    info = results["interrupted"]
+    done, total = info["finished"], info["total"]
+    kept = f"kept the {done} finished of {total} submissions in {' and '.join(written)}"
+    if out is not None:
+        kept += f" (no reports: `hw3 report {out}` makes them)"
+    if cached:
+        rest = "they are also cached: run the same command to grade the other " \
+               f"{total - done}"
+    else:
+        rest = f"run the command again to grade the other {total - done}"
+    return f"hw3 grade: interrupted; {kept}; {rest}"
+
+
+def _names(entries: list[dict[str, Any]], limit: int = 5) -> str:
+    ids = [str(e.get("id") or Path(str(e.get("path", ""))).stem) for e in entries]
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+def summary_line(results: dict, roster: Path | None = None) -> str:
+    """One line for the end of a run: counts and mean, then every submission that needs a
+    look by name: not graded, timed out, weakly isolated; and unmatched roster entries."""
     subs = results["submissions"]
     graded = [s for s in subs if s["status"] == "graded"]
-    print(f"{len(subs)} submissions, {len(graded)} graded"
-          + (f", mean {sum(s['score'] for s in graded) / len(graded):.1f}/"
-             f"{graded[0]['possible']:.0f}" if graded else "")
-          + f"; results in {args.json}" + (f" and {args.out}/" if args.out else ""))
-    return 0
+    parts = [f"{len(subs)} submissions, {len(graded)} graded"
+             + (f", mean {sum(s['score'] for s in graded) / len(graded):.1f}/"
+                f"{graded[0]['possible']:.0f}" if graded else "")]
+    for status in ("invalid", "error"):
+        bad = [s for s in subs if s["status"] == status]
+        if bad:
+            parts.append(f"{status}: {_names(bad)}")
+    timed_out = [s for s in graded if any(str(e.get("kind", "")).endswith("timeout")
+                                          for e in s.get("events", []))]
+    if timed_out:
+        parts.append(f"timed out: {_names(timed_out)}")
+    weak = [s for s in graded if not str(s.get("isolation", "")).startswith("bubblewrap")]
+    if weak:
+        modes = sorted({str(s.get("isolation") or "unknown").split(" ")[0] for s in weak})
+        parts.append(f"weakly isolated ({', '.join(modes)}): {_names(weak)}")
+    if roster is not None:
+        from .report import unmatched
+
+        for problem, ids in unmatched(results, roster).items():
+            if ids:
+                more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+                parts.append(f"{problem}: {', '.join(ids[:5])}{more}")
+    return "; ".join(parts)
 
 
 def _write_out(results: dict, out: Path, roster: Path | None) -> None:

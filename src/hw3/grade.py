@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -35,7 +36,7 @@ def autograder_key() -> str:
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for path in sorted([*package.glob("*.py"), *package.glob("cases/*.py"),
-                        *package.glob("data/*.json")]):
+                        *package.glob("cases/*.json"), *package.glob("data/*.json")]):
         h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -219,36 +220,71 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     # pays its judges' first-use costs. Workers are made here, in the long-lived main thread,
     # and lent to the grading threads one submission at a time.
     workers = [Worker(limits, isolation=options.isolation) for _ in range(n)] if todo else []
-    if todo:
-        warm_judges(expected)
     free: queue.Queue[Any] = queue.Queue()
     for w in workers:
         free.put(w)
+    stopping = threading.Event()  # set on Ctrl-C: what runs then is cut short, never kept
 
-    def work(sub: Submission) -> dict[str, Any]:
+    def work(sub: Submission) -> dict[str, Any] | None:
         worker = free.get()
         try:
             result = grade_one(sub, worker, expected)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
-            return internal_error(sub, e)
+            return None if stopping.is_set() else internal_error(sub, e)
         finally:
             free.put(worker)
+        if stopping.is_set():
+            return None
         cache.put(sub, result)
         return result
 
+    def summary(entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
+        return {"assignment": ASSIGNMENT, "autograder": key,
+                "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "questions": questions_summary(), "manual": manual_summary(),
+                "submissions": [entries[i] for i in range(len(files)) if i in entries]}
+
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
+    futures: dict[Any, int] = {}
     try:
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade") as pool:
-            futures = {pool.submit(work, sub): i for i, sub in todo}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                if progress:
-                    progress(1)
+        if todo:
+            warm_judges(expected)
+        futures = {pool.submit(work, sub): i for i, sub in todo}
+        for future in as_completed(futures):
+            result = future.result()
+            if result is not None:
+                results[futures[future]] = result
+            if progress:
+                progress(1)
+    except KeyboardInterrupt:
+        # Keep what finished, drop what runs (its sandbox is killed now, not waited for).
+        stopping.set()
+        for future, i in futures.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                result = future.result()
+                if result is not None:
+                    results[i] = result
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.kill()
+        partial = summary(results)
+        partial["interrupted"] = {
+            "finished": len(results), "total": len(files),
+            "not_graded": [str(files[i]) for i in range(len(files)) if i not in results]}
+        raise Interrupted(partial, cached=options.cache_dir is not None) from None
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         for w in workers:
             w.close()
+    return summary(results)
 
-    return {"assignment": ASSIGNMENT, "autograder": key,
-            "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "questions": questions_summary(), "manual": manual_summary(),
-            "submissions": [results[i] for i in range(len(files))]}
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C while grading. ``results`` has the shape of ``grade_paths``' return with the
+    submissions finished before it only, and ``results["interrupted"]`` says what is missing;
+    ``cached``: the finished ones are also in the cache."""
+
+    def __init__(self, results: dict[str, Any], cached: bool):
+        super().__init__("interrupted")
+        self.results, self.cached = results, cached
 

@@ -51,6 +51,7 @@ __all__ = [
     "load_results",
     "read_roster",
     "safe_file_name",
+    "unmatched",
     "write_reports",
 ]
 
@@ -62,6 +63,8 @@ UNMATCHED_COLUMNS = ("problem", "submission", "path", "name", "student_id", "ema
 # Isolation modes as strong as the reference sandbox; anything else is flagged for a look.
 STRONG_ISOLATION = frozenset({"bubblewrap", "bwrap"})
 MIN_DISCRIMINATION_N = 3  # a correlation over fewer submissions is always +-1 or undefined
+# Below this many attempts a discrimination is shown but not read: one student moves it a lot.
+MIN_RELIABLE_N = 10
 TOP_MESSAGES = 5  # failure messages shown per case
 MESSAGE_CHARS = 400  # longer messages are cut in the instructor page (feedback shows all)
 _EPS = 1e-9
@@ -135,7 +138,10 @@ def read_roster(path: Path) -> list[RosterEntry]:
         raise ValueError(
             f"{path}: not UTF-8 text (byte {exc.start}); save the roster as 'CSV UTF-8'"
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first_line = text.split("\n", 1)[0]
+    # Excel in many locales saves "CSV" with semicolons; some tools write tabs.
+    delimiter = next((d for d in (",", ";", "\t") if d in first_line), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
@@ -146,9 +152,12 @@ def read_roster(path: Path) -> list[RosterEntry]:
                 raise ValueError(f"{path}, line 1: column {col!r} appears twice in the header")
         missing = [col for col in ROSTER_COLUMNS if col not in names]
         if missing:
+            others = [d for d in ("|", ":", " ") if d in first_line.strip()]
+            hint = (f" (the columns seem separated by {others[0]!r}: save the roster as CSV "
+                    "with commas, semicolons or tabs)") if len(names) == 1 and others else ""
             raise ValueError(
                 f"{path}, line 1: the header lacks column(s) {', '.join(map(repr, missing))}; "
-                f"expected {','.join(ROSTER_COLUMNS)}"
+                f"expected {','.join(ROSTER_COLUMNS)}{hint}"
             )
         where = {col: names.index(col) for col in ROSTER_COLUMNS}
         entries: list[RosterEntry] = []
@@ -567,17 +576,35 @@ def _match(subs: Sequence[_Sub], entries: Sequence[RosterEntry]) -> _Matching:
         by_id.setdefault(s.id, []).append(s)
     pairs: list[tuple[RosterEntry, _Sub | None]] = []
     ambiguous: dict[str, list[_Sub]] = {}
+    # The same file name in two folders gets ids with the folder ("sec1-alice"): a roster
+    # entry naming the file ("alice") has several submissions, not none.
+    on_roster = {e.submission for e in entries}
+    by_stem: dict[str, list[_Sub]] = {}
+    for s in subs:
+        stem = Path(s.path).stem if s.path else s.id
+        if s.id not in on_roster and stem != s.id:
+            by_stem.setdefault(stem, []).append(s)
     for e in entries:
-        found = by_id.get(e.submission, [])
+        found = by_id.get(e.submission, []) or by_stem.get(e.submission, [])
         if len(found) > 1:
             # Never guess which of two files counts: leave the score empty and say why.
             ambiguous[e.submission] = found
             pairs.append((e, None))
         else:
             pairs.append((e, found[0] if found else None))
-    on_roster = {e.submission for e in entries}
-    not_on_roster = [s for s in subs if s.id not in on_roster]
+    shared = {id(s) for found in ambiguous.values() for s in found}
+    not_on_roster = [s for s in subs if s.id not in on_roster and id(s) not in shared]
     return _Matching(pairs, not_on_roster, ambiguous)
+
+
+def unmatched(results: dict, roster: Path) -> dict[str, list[str]]:
+    """What could not be matched with the roster, by problem: submission ids (not on the
+    roster) and roster entries (no submission; several submissions have this id)."""
+    data = _normalize(results)
+    m = _match(data.subs, read_roster(Path(roster)))
+    return {PROBLEM_NOT_ON_ROSTER: [s.id for s in m.not_on_roster],
+            PROBLEM_NO_SUBMISSION: [e.submission for e in m.missing],
+            PROBLEM_AMBIGUOUS: list(m.ambiguous)}
 
 
 def _canvas_csv(data: _Data, m: _Matching, column: str) -> str:
@@ -668,10 +695,19 @@ def _question_stats(data: _Data) -> list[_QuestionStats]:
 @dataclass
 class _CaseStats:
     case: _CaseDef
-    n: int
+    n: int  # attempts the passing share and the discrimination are computed over
     passing: float | None
     discrimination: float | None
     failures: Counter[str]
+    with_non_attempts: float | None = None  # the discrimination if non-attempts counted
+
+
+def _non_attempt(s: _Sub) -> bool:
+    """A graded submission that passed no case: a blank template, or nothing of the work
+    ran. It would count as the weakest student in every case's correlation."""
+    if not s.graded or s.score > _EPS:
+        return False
+    return not any(_passed(c, _float(c.get("points")) or 0.0) for c in s.cases)
 
 
 def _passed(result: Mapping[str, Any], points: float) -> bool:
@@ -695,15 +731,20 @@ def _point_biserial(xs: Sequence[float], ys: Sequence[float]) -> float | None:
 
 
 def _case_stats(data: _Data) -> list[_CaseStats]:
+    """Per case, over the graded attempts (non-attempts left out: see ``_non_attempt``)."""
     out = []
     graded = data.graded
     for cd in data.case_defs():
         xs: list[float] = []
         rest: list[float] = []
+        blank = 0  # non-attempts with this case: each would add a (0, 0) point
         failures: Counter[str] = Counter()
         for s in graded:
             r = s.case(cd.id)
             if r is None:
+                continue
+            if _non_attempt(s):
+                blank += 1
                 continue
             ok = _passed(r, cd.points)
             xs.append(1.0 if ok else 0.0)
@@ -712,7 +753,9 @@ def _case_stats(data: _Data) -> list[_CaseStats]:
             if not ok:
                 failures[str(r.get("message") or "").strip() or "(no message)"] += 1
         passing = sum(xs) / len(xs) if xs else None
-        out.append(_CaseStats(cd, len(xs), passing, _point_biserial(xs, rest), failures))
+        with_blank = _point_biserial(xs + [0.0] * blank, rest + [0.0] * blank) if blank else None
+        out.append(_CaseStats(cd, len(xs), passing, _point_biserial(xs, rest), failures,
+                              with_blank))
     return out
 
 
@@ -738,12 +781,15 @@ def _attention(data: _Data) -> list[tuple[_Sub, list[str]]]:
             pass
         elif s.isolation is None:
             reasons.append("isolation not recorded")
-        elif s.isolation.lower() not in STRONG_ISOLATION:
+        elif not s.isolation.lower().startswith(tuple(STRONG_ISOLATION)):
             reasons.append(f"ran with isolation '{s.isolation}', weaker than bubblewrap")
         if ids[s.id] > 1:
             reasons.append(f"{ids[s.id]} submissions share the id '{s.id}'")
         if not math.isfinite(s.score) or s.score < -_EPS or s.score > s.possible + _EPS:
             reasons.append(f"total {_disp(s.score)} is outside 0..{_disp(s.possible)}")
+        if _non_attempt(s):
+            reasons.append("no case passed: a blank notebook, or none of its work ran; left "
+                           "out of the item analysis")
         absent = [n for n in names if s.questions.get(n, (None, None))[0] is None]
         if absent:
             reasons.append("no score for " + ", ".join(absent))
@@ -864,11 +910,17 @@ def _item_plot(stats: Sequence[_CaseStats]) -> str | None:
         return None
     fig = _figure(7.5, 3.4)
     ax = fig.add_subplot()
-    for hidden, color, label in ((False, _BLUE, "public case"), (True, "#e08a2c", "hidden case")):
-        sel = [c for c in points if c.case.hidden == hidden]
-        if sel:
-            ax.scatter([100 * c.passing for c in sel], [c.discrimination for c in sel],
-                       s=22, color=color, label=label, alpha=0.85, edgecolors="none")
+    # Public cases as rings, hidden ones as dots: a public and a hidden case of one question
+    # often sit on the same spot, and then the dot shows inside the ring.
+    sel = [c for c in points if not c.case.hidden]
+    if sel:
+        ax.scatter([100 * c.passing for c in sel], [c.discrimination for c in sel], s=70,
+                   facecolors="none", edgecolors=_BLUE, linewidths=1.6, label="public case",
+                   zorder=3)
+    sel = [c for c in points if c.case.hidden]
+    if sel:
+        ax.scatter([100 * c.passing for c in sel], [c.discrimination for c in sel], s=16,
+                   color="#e08a2c", label="hidden case", edgecolors="none", zorder=4)
     ax.axhspan(-1, 0.1, color=_RED, alpha=0.06, linewidth=0)
     ax.axhline(0, color=_GREY, linewidth=0.8)
     # Name the few most negative cases only: more labels would pile up unreadably.
@@ -991,6 +1043,8 @@ def _bar(share: float | None) -> str:
 def _discrimination_note(c: _CaseStats) -> str:
     if c.n == 0:
         return '<span class="muted">no graded submission has this case</span>'
+    if c.n < MIN_DISCRIMINATION_N:
+        return f'<span class="muted">too few submissions (under {MIN_DISCRIMINATION_N})</span>'
     if c.passing is not None and c.passing >= 1 - _EPS:
         return '<span class="muted">everyone passes: does not separate students</span>'
     if c.passing is not None and c.passing <= _EPS:
@@ -999,6 +1053,9 @@ def _discrimination_note(c: _CaseStats) -> str:
         if c.n < MIN_DISCRIMINATION_N:
             return f'<span class="muted">too few submissions (under {MIN_DISCRIMINATION_N})</span>'
         return '<span class="muted">rest scores all equal</span>'
+    if c.n < MIN_RELIABLE_N:
+        return (f'<span class="muted">class too small to read (n = {c.n}, under '
+                f"{MIN_RELIABLE_N})</span>")
     if c.discrimination < 0:
         return '<span class="bad">negative: check the case</span>'
     if c.discrimination < 0.1:
@@ -1133,7 +1190,8 @@ def _items_section(stats: Sequence[_CaseStats]) -> list[str]:
                    "</p>")
         return out
     out.append(
-        "<p><b>Passing</b> is the share of graded submissions that pass the case. "
+        "<p><b>Passing</b> is the share of attempted submissions (graded, and passing at "
+        "least one case) that pass the case; <b>n</b> is how many there are. "
         "<b>Discrimination</b> is the point-biserial correlation (Pearson's r) between passing "
         "the case (1/0) and the total score <i>without that case</i>. It ranges from −1 to 1: "
         "around 0.3 or more, students who pass the case also do well overall; near 0, the case "
@@ -1143,6 +1201,7 @@ def _items_section(stats: Sequence[_CaseStats]) -> list[str]:
         f"{MIN_DISCRIMINATION_N} submissions were graded; with few submissions, read it as a "
         "rough hint.</p>"
     )
+    out += _item_notes(stats)
     plot = _item_plot(stats)
     if plot:
         out.append(plot)
@@ -1156,6 +1215,33 @@ def _items_section(stats: Sequence[_CaseStats]) -> list[str]:
                       rows, num=(1, 4, 6),
                       widths=("21%", "7%", "8%", "23%", "5%", "14%", "7%", "15%"), cls="fixed"))
     return out
+
+
+def _reading(r: float | None) -> str:
+    if r is None:
+        return "undefined"
+    return "negative" if r < 0 else "weak" if r < 0.1 else "fair" if r < 0.3 else "good"
+
+
+def _item_notes(stats: Sequence[_CaseStats]) -> list[str]:
+    """Say when the class is too small, and what non-attempts would do to the figures."""
+    notes = []
+    n = max((c.n for c in stats), default=0)
+    if 0 < n < MIN_RELIABLE_N:
+        notes.append(f"Only {n} attempted submission(s): too few for item analysis to mean "
+                     f"much (one student moves a correlation a lot); the table shows the "
+                     f"figures, but they are not read below {MIN_RELIABLE_N}.")
+    changed = [c for c in stats if c.with_non_attempts is not None
+               and _reading(c.with_non_attempts) != _reading(c.discrimination)]
+    blank = [c for c in stats if c.with_non_attempts is not None]
+    if blank:
+        notes.append("Submissions that passed no case (blank or not run; listed under Needs "
+                     "attention) are left out of passing shares and discrimination: they "
+                     "would count as the weakest student in every case."
+                     + (f" Counted in, {len(changed)} case(s) would read differently, e.g. "
+                        f"{changed[0].case.id}: {_reading(changed[0].with_non_attempts)} "
+                        f"instead of {_reading(changed[0].discrimination)}." if changed else ""))
+    return [f'<p class="note">{_e(text)}</p>' for text in notes]
 
 
 def _failures_section(case_stats: Sequence[_CaseStats]) -> list[str]:

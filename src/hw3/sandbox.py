@@ -288,6 +288,10 @@ class Worker:
         if self._finalizer is not None:
             self._finalizer()
 
+    def kill(self) -> None:
+        """Stop the zygote and its sandbox at once, without asking it to quit (Ctrl-C)."""
+        self._teardown(wait=0.0)
+
     def __enter__(self) -> Worker:
         return self
 

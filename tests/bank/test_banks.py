@@ -99,10 +99,30 @@ def test_hw3_grade_catches_every_mistake_and_passes_every_right_answer(graded):
 
 @pytest.mark.slow
 def test_otter_catches_every_mistake_and_passes_every_right_answer(fixtures, root, tmp_path):
-    # Two otter processes at a time, without the ungraded demonstrations (as for grade above):
-    # with them the whole bank takes about 14 minutes on two cores, without them about half.
+    # Two otter processes at a time, without the ungraded demonstrations (as for grade above),
+    # and independent fixtures sharing notebooks (15 Otter runs rather than 80): each mistake
+    # is still held to losing its own questions and no question that no other member owns.
     _, rates = bank.run("otter", fixtures, root, tmp_path, jobs=2, demos=False)
     _assert_perfect(rates)
+
+
+def test_independent_mistakes_share_notebooks_and_keep_their_own_verdicts(fixtures):
+    groups = bank.group_right_answers(fixtures, mistakes_too=True)
+    assert len(groups) < len(fixtures) / 4
+    for group in groups:
+        for a in group:
+            for b in group:
+                if a is not b:
+                    assert not (a.loses & b.loses or a.names & b.names), (a.name, b.name)
+    # A member is charged with any question lost that no other member owns.
+    a, b = next(g for g in groups if len(g) > 1 and g[0].kind == "mistake")[:2]
+    qa, qb = next(iter(a.loses)), next(iter(b.loses))
+    spill = next(q for q in QUESTIONS if q not in a.loses | b.loses)
+    scores = {q: (1.0, 2.0) if q in (qa, qb, spill) else (2.0, 2.0) for q in QUESTIONS}
+    mine = bank.split_outcome(a, [a, b], scores, {}, "", 1.0)
+    assert mine.lost == {qa, spill} and not mine.ok
+    scores[spill] = (2.0, 2.0)
+    assert bank.split_outcome(a, [a, b], scores, {}, "", 1.0).ok
 
 
 def test_main_reports_the_rates(root, capsys):

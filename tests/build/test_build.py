@@ -7,12 +7,22 @@ import re
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from hw3.build import CHECKS_ZIP, check_master, normalize, read_test_cells
+from hw3.build import (
+    CHECKS_ZIP,
+    MasterError,
+    check_master,
+    master_cases,
+    normalize,
+    read_test_cells,
+)
 from hw3.cases import CASES
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -20,16 +30,91 @@ def master(root):
     return nbformat.read(root / "assignment" / "hw3.ipynb", as_version=4)
 
 
+@pytest.fixture
+def master_copy(master):
+    """A copy of the master a test may edit."""
+    return nbformat.reads(nbformat.writes(master), as_version=4)
+
+
 def test_master_and_case_registry_agree(master):
     assert check_master(master) == []
     assert {c.case_id for c in read_test_cells(master)} == set(CASES)
 
 
-def test_master_disagreeing_with_the_registry_is_reported(master):
+def test_points_and_visibility_come_from_the_master_alone(master_copy):
+    # A point change or a case made public needs no edit of src/hw3/cases: the master drives.
+    from hw3.cases import _registry, declared
+
+    master = master_copy
     cell = next(c for c in master.cells if 'check("sigmoid.stable"' in c.source)
-    cell.source = cell.source.replace("points: 3", "points: 5")
+    cell.source = cell.source.replace("points: 3", "points: 5").replace("hidden: true",
+                                                                        "hidden: false")
+    assert check_master(master) == []
+    cases = declared.apply(_registry(), master_cases(read_test_cells(master)))
+    assert cases["sigmoid.stable"].points == 5 and not cases["sigmoid.stable"].hidden
+    # The committed registry is the master's.
+    for c in read_test_cells(nbformat.read(ROOT / "assignment" / "hw3.ipynb", as_version=4)):
+        assert (CASES[c.case_id].points, CASES[c.case_id].hidden) == (c.points, c.hidden)
+
+
+def test_a_test_cell_for_an_unknown_case_is_reported(master_copy):
+    master = master_copy
+    cell = next(c for c in master.cells if 'check("sigmoid.stable"' in c.source)
+    cell.source = cell.source.replace("sigmoid.stable", "sigmoid.stabel")
     problems = check_master(master)
-    assert any("sigmoid.stable" in p and "points" in p for p in problems)
+    assert any("sigmoid.stabel" in p and "expression:" in p for p in problems)
+    assert any("sigmoid.stable has no test cell" in p for p in problems)
+
+
+def _replace(old: str, new: str):
+    def edit(nb):
+        cell = next(c for c in nb.cells if old in c.source)
+        cell.source = cell.source.replace(old, new, 1)
+    return edit
+
+
+def _delete_first(source: str):
+    def edit(nb):
+        nb.cells.remove(next(c for c in nb.cells if c.source.strip() == source))
+    return edit
+
+
+@pytest.mark.parametrize("edit, words", [
+    (_replace("# END TESTS", "# END TEST"), ["'# END TEST'", "did you mean '# END TESTS'"]),
+    (_replace("name: q3_5", "nmae: q3_5"), ["'nmae'", "question config", "'name'"]),
+    (_replace("hidden: true", "hidden: ture"), ["`hidden: ture`", "true or false"]),
+    (_replace("points: 2", "pionts: 2"), ["'pionts'", "test config", "'points'"]),
+    (_replace("check_all_cell: true", "check_all_cel: true"), ["'check_all_cel'", "assignment"]),
+    (_delete_first("# END SOLUTION"), ["'# BEGIN TESTS' before the '# END SOLUTION'"]),
+    (_replace("# BEGIN SOLUTION", "# BEGIN SOLUTON"), ["'# BEGIN SOLUTON'"]),
+    (_replace('""" # END TEST CONFIG', '""" # END TEST CONFG'), ["'# BEGIN TEST CONFIG' has no"]),
+    (_replace("points: 1\n", "points: one\n"), ["`points: one`", "a number"]),
+    (_replace("# END QUESTION", "# END QUESTON"), ["'# END QUESTON'"]),
+    (_replace('check("q3_1.form", env)', 'check("q3_5.form", env)'), ["'q3_1.<property>'"]),
+])
+def test_master_format_mistakes_give_one_line_naming_cell_and_marker(master_copy, edit, words):
+    edit(master_copy)
+    with pytest.raises(MasterError) as info:
+        check_master(master_copy)
+    message = str(info.value)
+    assert "\n" not in message and re.match(r"cell \d+", message), message
+    for w in words:
+        assert w in message, message
+
+
+def test_a_format_mistake_stops_the_build_with_one_line(tmp_path, root):
+    import shutil
+
+    (tmp_path / "assignment").mkdir()
+    shutil.copy(root / "assignment" / "requirements.txt", tmp_path / "assignment")
+    nb = nbformat.read(root / "assignment" / "hw3.ipynb", as_version=4)
+    _replace("hidden: true", "hidden: ture")(nb)
+    nbformat.write(nb, tmp_path / "assignment" / "hw3.ipynb")
+    proc = subprocess.run([sys.executable, "-m", "hw3.cli", "build", "--root", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "must be true or false" in proc.stderr, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["assignment"]  # nothing written
 
 
 @pytest.mark.slow

@@ -39,8 +39,21 @@ def graded(tmp_path_factory):
     first = _grade([subs, odd, "--json", tmp / "grades.json", "--out", tmp / "out"], cache)
     first_json = json.loads((tmp / "grades.json").read_text())
     second = _grade([subs, odd, "--json", tmp / "again.json"], cache)
+    # The same notebooks again (cached): one file name in two folders, a file that is not a
+    # notebook, a semicolon roster with a student who handed nothing in; --out alone.
+    for section in ("sec1", "sec2"):
+        (tmp / "dup" / section).mkdir(parents=True)
+        shutil.copy(SOLUTION, tmp / "dup" / section / "alice.ipynb")
+    shutil.copy(TEMPLATE, tmp / "dup" / "bob.ipynb")
+    (tmp / "dup" / "notes.ipynb").write_text("not a notebook")
+    roster = tmp / "roster.csv"
+    roster.write_text("submission;name;student_id;email;section\n"
+                      "alice;Liddell, Alice;S1;alice@example.edu;A\n"
+                      "bob;Smith, Bob;S2;bob@example.edu;B\n"
+                      "zoe;Zed, Zoe;S3;zoe@example.edu;B\n")
+    third = _grade([tmp / "dup", "--out", tmp / "out3", "--roster", roster], cache)
     return {"tmp": tmp, "first": first, "json": first_json, "second": second,
-            "again": json.loads((tmp / "again.json").read_text())}
+            "again": json.loads((tmp / "again.json").read_text()), "third": third}
 
 
 def test_the_json_follows_the_contract(graded):
@@ -83,3 +96,106 @@ def test_missing_paths_are_reported_without_a_traceback(tmp_path):
     proc = _grade([tmp_path / "nope.ipynb", "--json", tmp_path / "g.json"], tmp_path)
     assert proc.returncode == 2 and "no such file" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_out_alone_is_enough_and_the_summary_names_what_needs_a_look(graded):
+    third = graded["third"]
+    assert third.returncode == 0, third.stderr[-2000:]
+    out = graded["tmp"] / "out3"
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["submissions"]) == 4
+    assert (out / "report.html").is_file() and (out / "canvas.csv").is_file()
+    line = third.stdout.strip().splitlines()[-1]
+    assert line.startswith("4 submissions, 3 graded")
+    assert "invalid: notes" in line
+    # Two alice.ipynb in two folders: reported as the docs say, not as "not on roster".
+    assert "several submissions have this id: alice" in line
+    assert "no submission for roster entry: zoe" in line
+    assert "submission not on roster: notes;" in line  # the invalid file only
+    unmatched = (out / "unmatched.csv").read_text()
+    assert "several submissions have this id,alice" in unmatched
+    assert "submission not on roster,sec1-alice" not in unmatched
+
+
+def test_an_empty_class_is_an_error_and_writes_nothing(tmp_path):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "readme.txt").write_text("no notebooks here")
+    proc = _grade([tmp_path / "subs", "--out", tmp_path / "out"], tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "no submissions" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_results_need_a_place(tmp_path):
+    shutil.copy(TEMPLATE, tmp_path / "bob.ipynb")
+    proc = _grade([tmp_path / "bob.ipynb"], tmp_path)
+    assert proc.returncode == 2 and "--out DIR" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bob.ipynb"]
+
+
+def test_a_roster_with_another_delimiter_gets_a_hint(tmp_path):
+    shutil.copy(TEMPLATE, tmp_path / "bob.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("submission|name|student_id|email|section\nbob|Bob|S2|b@x.edu|B\n")
+    proc = _grade([tmp_path / "bob.ipynb", "--out", tmp_path / "out", "--roster", roster],
+                  tmp_path)
+    assert proc.returncode == 1 and "separated by '|'" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()  # stopped before grading
+
+
+def test_ctrl_c_stops_at_once_and_keeps_the_finished_results(tmp_path):
+    import os
+    import signal
+    import time
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(4):
+        shutil.copy(SOLUTION, subs / f"s{i}.ipynb")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([sys.executable, "-m", "hw3.cli", "grade", str(subs), "--out",
+                             str(tmp_path / "out"), "--no-cache", "--workers", "1"],
+                            stderr=subprocess.PIPE, env=env)
+    os.set_blocking(proc.stderr.fileno(), False)
+    seen = b""
+    give_up = time.monotonic() + 500
+    while b"1/4" not in seen and time.monotonic() < give_up and proc.poll() is None:
+        time.sleep(0.1)
+        seen += proc.stderr.read() or b""
+    assert b"1/4" in seen, seen[-2000:]
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=120)
+    stopped = time.monotonic() - start
+    seen += proc.stderr.read() or b""
+    text = seen.decode(errors="replace")
+    # The claim is "within a second"; 10 s leaves a 10x margin for a loaded CI machine.
+    assert stopped < 10, stopped
+    assert proc.returncode == 130
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    done = results["interrupted"]["finished"]
+    assert done >= 1 and len(results["submissions"]) == done
+    assert all(s["status"] == "graded" and s["score"] == 100.0 for s in results["submissions"])
+    assert len(results["interrupted"]["not_graded"]) == 4 - done
+    assert f"kept the {done} finished of 4 submissions" in text
+    assert "cache" not in text.split("interrupted", 1)[1]  # --no-cache: nothing was cached
+    assert not (tmp_path / "cache").exists()
+
+
+def test_summary_line_names_weak_isolation_and_timeouts():
+    from hw3.cli import summary_line
+
+    def entry(sub_id, isolation="bubblewrap", events=(), status="graded"):
+        return {"id": sub_id, "path": f"{sub_id}.ipynb", "status": status, "score": 50.0,
+                "possible": 100.0, "isolation": isolation, "events": list(events)}
+
+    results = {"submissions": [
+        entry("ann"), entry("ben", isolation="none (asked for)"),
+        entry("cat", isolation="unprivileged-user"),
+        entry("dot", events=[{"kind": "cell_timeout", "cell": 3}]),
+        entry("eve", status="invalid", isolation="")]}
+    line = summary_line(results)
+    assert line.startswith("5 submissions, 4 graded, mean 50.0/100")
+    assert "invalid: eve" in line and "timed out: dot" in line
+    assert "weakly isolated (none, unprivileged-user): ben, cat" in line
+    assert "ann" not in line

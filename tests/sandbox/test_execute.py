@@ -84,7 +84,9 @@ def test_run_job_cells_and_probes() -> None:
     assert probes["raises"]["error"]["message"] == "ValueError: broken probe"
     assert probes["chatty"] == {"value": 42}  # its printing is dropped
     assert msgs[-1] == {"job_end": True}
-    assert time.monotonic() - t0 < 5  # two 1 s timeouts and IPython's first cell
+    # Two 1 s timeouts and IPython's first cell take 2-3 s on an idle machine; the bound is
+    # there to show both stops happened, with a 20x margin for a loaded CI machine.
+    assert time.monotonic() - t0 < 60
 
 
 def test_run_job_probe_groups_are_reported_per_id() -> None:

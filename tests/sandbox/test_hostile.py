@@ -176,7 +176,14 @@ def test_single_file_is_capped(worker: Worker) -> None:
 
 @pytest.mark.parametrize("cell", [hostile("eat_memory"), "x = bytearray(50 * 2**30)"])
 def test_memory_is_capped(worker: Worker, cell: str) -> None:
-    res = run(worker, [cell, *AFTER])
+    # Filling 1 GiB takes well under a second idle, but far longer on a loaded machine: a
+    # worker of its own whose cell limit (30 s, a 30x margin) cannot win the race.
+    roomy = Worker(dataclasses.replace(worker.limits, cell_seconds=30.0),
+                   isolation=worker.requested)
+    try:
+        res = run(roomy, [cell, *AFTER])
+    finally:
+        roomy.close()
     assert statuses(res) == ["memory", "ok", "ok"]
     assert kinds(res) == ["memory"]
     assert res["runs"] == 1

@@ -61,12 +61,32 @@ def _registry() -> dict[str, Case]:
     return cases
 
 
-CASES: dict[str, Case] = _registry()
-
-# question -> its cases, in definition order (which is also the order of the master's tests)
+# Points, visibility and order come from the master notebook (hw3/cases/master.json, written
+# by `hw3 build`); the Python definitions give the probes, the judges and defaults.
+CASES: dict[str, Case] = {}
+# question -> its cases, in the order of the master's tests
 QUESTIONS: dict[str, list[Case]] = {}
-for _case in CASES.values():
-    QUESTIONS.setdefault(_case.question, []).append(_case)
+
+
+def use_master(master: Mapping[str, Mapping[str, Any]]) -> None:
+    """Make the registry follow ``master`` (see ``hw3.cases.declared``), in place."""
+    from . import declared
+
+    cases = declared.apply(_registry(), master)
+    CASES.clear()
+    CASES.update(cases)
+    QUESTIONS.clear()
+    for case in CASES.values():
+        QUESTIONS.setdefault(case.question, []).append(case)
+
+
+def _use_recorded_master() -> None:
+    from . import declared
+
+    use_master(declared.load())
+
+
+_use_recorded_master()
 
 
 # ----------------------------------------------------------------------------- probing

@@ -57,11 +57,11 @@ def math_html(content: str, display: bool) -> str:
     """One formula as MathML, or as escaped TeX when it cannot be converted safely."""
     if len(content) > MAX_TEX:
         return _tex(content, display)
-    from latex2mathml.converter import convert
-
     try:
+        from latex2mathml.converter import convert
+
         markup = convert(content, display="block" if display else "inline")
-    except Exception:  # noqa: BLE001 - any TeX the converter cannot take is shown as TeX
+    except Exception:  # noqa: BLE001 - TeX the converter cannot take (or no converter): as TeX
         return _tex(content, display)
     return _clean_mathml(markup) or _tex(content, display)
 
