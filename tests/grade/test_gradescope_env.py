@@ -58,30 +58,6 @@ def _pip_requirements(environment_yml: str) -> list[str]:
     return pip[0] if pip else []
 
 
-def _traversable(path: str) -> bool:
-    parts = Path(path).parts
-    return all(os.stat(Path(*parts[:i])).st_mode & 0o001 for i in range(1, len(parts) + 1))
-
-
-def _interpreter(version: str) -> tuple[str, bool] | None:
-    """A Python of ``version`` to build the image's venv from, preferring one whose files
-    other users can reach (as the entry makes them on Gradescope: here that would mean
-    changing this machine's folders, e.g. /root): (path, reachable by others)."""
-    found = []
-    for exe in (getattr(sys, "_base_executable", sys.executable), f"/usr/bin/python{version}",
-                f"/usr/local/bin/python{version}", sys.executable):
-        if not os.path.exists(exe):
-            continue
-        proc = subprocess.run([exe, "-c", "import sys, venv, ensurepip; print("
-                               "'%d.%d' % sys.version_info[:2]); print(sys.base_prefix)"],
-                              capture_output=True, text=True)
-        lines = proc.stdout.split()
-        if proc.returncode or lines[0] != version:
-            continue
-        found.append((exe, _traversable(lines[1]) and _traversable(os.path.realpath(exe))))
-    return max(found, key=lambda f: f[1]) if found else None
-
-
 def _conda_python(environment_yml: str) -> str:
     import yaml
 
@@ -99,12 +75,22 @@ class Image:
         self.venv = base / "venv"
         self.python = self.venv / "bin" / "python"
         self.setup_seconds = 0.0
-        self.interpreter, self.reachable = sys.executable, False
 
     def run(self, cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900,
-            cwd: str = MOUNT) -> subprocess.CompletedProcess[str]:
-        """``cmd`` in a private mount namespace where the tree is /autograder."""
-        script = 'mount --bind "$0" /autograder && cd "$1" && shift && exec "$@"'
+            cwd: str = MOUNT, private_root: bool = False) -> subprocess.CompletedProcess[str]:
+        """``cmd`` in a private mount namespace where the tree is /autograder; with
+        ``private_root``, /root is an overlay whose changes (the entry's chmod o+x, as on
+        Gradescope, where Miniforge's Python lives in /root) stay in this namespace."""
+        overlay = ""
+        if private_root:
+            upper, work = self.base / "root-upper", self.base / "root-work"
+            for d in (upper, work):
+                shutil.rmtree(d, ignore_errors=True)
+                d.mkdir()
+            upper.chmod(0o700)  # /root as Gradescope's image has it: closed to others
+            overlay = (f"mount -t overlay overlay -o lowerdir=/root,upperdir={upper},"
+                       f"workdir={work} /root && ")
+        script = f'mount --bind "$0" /autograder && {overlay}cd "$1" && shift && exec "$@"'
         full = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script,
                 str(self.tree), cwd, *cmd]
         base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
@@ -119,8 +105,7 @@ class Image:
         """A fresh venv from the zip's environment.yml only, as Gradescope's setup.sh does."""
         environment = (self.source / "environment.yml").read_text()
         started = time.monotonic()
-        subprocess.run([self.interpreter, "-m", "venv", str(self.venv)], check=True,
-                       timeout=300)
+        subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True, timeout=300)
         reqs = self.source / "condaenv.hw3test.requirements.txt"
         reqs.write_text("\n".join(_pip_requirements(environment)) + "\n")
         env = {} if _can_reach(TORCH_INDEX) else {"PIP_RETRIES": "0", "PIP_TIMEOUT": "10"}
@@ -141,7 +126,7 @@ class Image:
             target = self.tree / "submission" / name
             target.write_bytes(data if data is not None else upload.read_bytes())
         proc = self.run([str(self.python), f"{MOUNT}/source/run_otter.py"], env=env,
-                        timeout=900)
+                        timeout=900, private_root=True)
         results = json.loads((self.tree / "results" / "results.json").read_text())
         return results, proc
 
@@ -153,15 +138,13 @@ def image():
     with zipfile.ZipFile(AUTOGRADER) as zf:
         environment = zf.read("environment.yml").decode()
     want = _conda_python(environment)
-    interpreter = _interpreter(want)
-    if interpreter is None:
-        pytest.skip(f"the image's Python is {want}, which this machine does not have")
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != want:
+        pytest.skip(f"the image's Python is {want}; this is {sys.version.split()[0]}")
     Path(MOUNT).mkdir(exist_ok=True)  # the mount point (empty; its contents stay private)
     # Not under pytest's tmp (mode 0700): student code runs as uid 65534 with this Python.
     base = Path(tempfile.mkdtemp(prefix="hw3-gradescope-"))
     base.chmod(0o755)
     img = Image(base)
-    img.interpreter, img.reachable = interpreter
     try:
         for folder in ("source", "submission", "results"):
             (img.tree / folder).mkdir(parents=True)
@@ -263,9 +246,6 @@ def test_a_file_that_is_not_a_notebook_gets_one_clear_message(image):
 def test_without_namespaces_students_run_as_nobody_and_cannot_read_the_grader(image):
     """HW3_BWRAP=/nonexistent: no bubblewrap. As root, the entry hides the autograder's files
     (chmod o=) and runs student code as uid 65534; instructors are told, students are not."""
-    if not image.reachable:
-        pytest.skip("no Python here that uid 65534 can run without opening this machine's "
-                    "folders (the entry does that on Gradescope: chmod o+x)")
     results, proc = image.grade(SOLUTION, env={"HW3_BWRAP": "/nonexistent"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _isolation(results) == "unprivileged-user"
@@ -274,15 +254,26 @@ def test_without_namespaces_students_run_as_nobody_and_cannot_read_the_grader(im
     assert env_test["visibility"] == "hidden" and env_test["status"] == "failed"
     assert "unprivileged-user" in env_test["output"]
     assert "unprivileged" not in results["output"] and "unprivileged" not in proc.stdout
-    # What student code could have tried: the installed hidden data, the zip's tests.
+    # What student code could have tried: the installed hidden data, the zip's tests. Read
+    # as uid 65534 in the same setting (Python's folders opened to traversal by the entry).
     site = next((image.venv / "lib").glob("python3*/site-packages"))
-    secret = [site / "hw3" / "data" / "expected_hidden.json", image.source / "tests" / "q3_1.py"]
-    probe = subprocess.run([str(image.python), "-I", "-S", "-c",
-                            "import sys\nfor p in sys.argv[1:]:\n    try: open(p).read(1); "
-                            "print('READ', p)\n    except OSError: pass", *map(str, secret)],
-                           user=65534, group=65534, extra_groups=[], capture_output=True,
-                           text=True, timeout=60, cwd="/")
-    assert probe.returncode == 0, probe.stderr
+    secret = [site / "hw3" / "data" / "expected_hidden.json", f"{MOUNT}/source/tests/q3_1.py",
+              f"{MOUNT}/source/files/hw3_checks.zip", f"{MOUNT}/results"]
+    attempt = ("import subprocess, sys\n"
+               "from hw3.gradescope import open_python_path\n"
+               "open_python_path()\n"
+               "code = ('import os, sys\\nfor p in sys.argv[1:]:\\n    try:\\n'\n"
+               "        '        os.listdir(p) if os.path.isdir(p) else open(p).read(1)\\n'\n"
+               "        '        print(\"READ\", p)\\n    except OSError:\\n'\n"
+               "        '        print(\"DENIED\", p)\\n')\n"
+               "out = subprocess.run([sys.executable, '-I', '-S', '-c', code, *sys.argv[1:]],\n"
+               "                     user=65534, group=65534, extra_groups=[],\n"
+               "                     capture_output=True, text=True)\n"
+               "print(out.stdout, out.stderr)\n")
+    probe = image.run([str(image.python), "-I", "-c", attempt, *map(str, secret)],
+                      private_root=True)
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert probe.stdout.count("DENIED") == len(secret), probe.stdout
     assert "READ" not in probe.stdout
 
 
