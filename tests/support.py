@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hw3.submission import is_otter_cell
+from hw3.submission import strip_otter
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "hw3.ipynb"
@@ -29,8 +29,8 @@ def run_cells(cells: list[str], skip_heavy: bool = True) -> dict[str, Any]:
 
     matplotlib.use("Agg")
     env: dict[str, Any] = {"__name__": "__main__", "display": lambda *a, **k: None}
-    for src in cells:
-        if is_otter_cell(src) or src.lstrip().startswith(("%", "!")):
+    for src in map(strip_otter, cells):
+        if src.lstrip().startswith(("%", "!")):
             continue
         if skip_heavy and ("plt." in src or "losses = train(" in src) and "def " not in src:
             continue
@@ -71,11 +71,16 @@ def otter_run(notebook: Path, out: Path) -> dict[str, dict[str, float]]:
 
 
 def notebook_with(base: Path, code: str, where: str = "end") -> dict[str, Any]:
-    """``base`` with one more code cell: right after its imports cell ("start") or last."""
+    """``base`` with one more code cell: right after its imports cell ("start") or last; or,
+    for "into MARKER", ``code`` appended to the first code cell that contains MARKER."""
     nb = json.loads(base.read_text())
     cell = {"cell_type": "code", "execution_count": None, "id": "inserted", "metadata": {},
             "outputs": [], "source": code}
-    if where == "start":
+    if where.startswith("into "):
+        target = next(c for c in nb["cells"] if c["cell_type"] == "code"
+                      and where[5:] in "".join(c["source"]))
+        target["source"] = "".join(target["source"]).rstrip("\n") + "\n" + code
+    elif where == "start":
         first = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
                      and "import numpy as np" in "".join(c["source"]))
         nb["cells"].insert(first + 1, cell)

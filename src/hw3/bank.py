@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .submission import is_otter_cell
+from .submission import strip_otter
 
 RUNNERS = ("inprocess", "grade", "otter")
 KINDS = {"mistakes": "mistake", "right": "right"}
@@ -350,9 +350,10 @@ def is_demo(source: str) -> bool:
 
 
 def _runnable(source: str) -> str | None:
-    """A cell's code as the in-process runner runs it: None for Otter's cells, shell magics and
-    the demonstrations."""
-    if is_otter_cell(source) or source.lstrip().startswith(("%", "!")) or is_demo(source):
+    """A cell's code as the in-process runner runs it, without Otter's lines; None for shell
+    magics and the demonstrations."""
+    source = strip_otter(source)
+    if source.lstrip().startswith(("%", "!")) or is_demo(source):
         return None
     # The checks zip is not next to this process; hw3 comes from the installed package.
     lines = [ln for ln in source.splitlines() if "hw3_checks.zip" not in ln]

@@ -33,7 +33,7 @@ import nbformat
 
 from .cases.declared import MASTER_FILE
 from .marking.rubric import MANUAL_FILE, manual_data
-from .submission import is_otter_cell
+from .submission import strip_otter
 
 ASSIGNMENT = "hw3"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -401,8 +401,11 @@ def execute_notebook(nb: Any, cwd: Path, timeout: int = 300) -> Any:
     return nb
 
 
-def _is_otter_cell(cell: Any) -> bool:
-    return cell.cell_type == "code" and is_otter_cell(cell.source)
+def _without_otter(cell: Any) -> Any:
+    """A code cell without its Otter lines (the student's code beside them stays)."""
+    if cell.cell_type == "code":
+        cell.source = strip_otter(cell.source)
+    return cell
 
 
 def _is_export_cell(cell: Any) -> bool:
@@ -503,7 +506,7 @@ with open({path!r}, "w") as _f:
 def record_reference(solution_nb: Any, work: Path, full_zip: bytes) -> dict[str, str]:
     """Run the reference solution (without Otter's cells) and record every probe's data."""
     nb = nbformat.reads(nbformat.writes(solution_nb), as_version=4)
-    nb.cells = [c for c in nb.cells if not _is_otter_cell(c)]
+    nb.cells = [_without_otter(c) for c in nb.cells]
     out = work / "reference.json"
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE_CELL.format(path=str(out))))
     (work / CHECKS_ZIP).write_bytes(full_zip)

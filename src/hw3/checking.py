@@ -223,7 +223,10 @@ CANONICAL: dict[str, sp.Symbol] = {
 
 def canonical(expr: Any) -> sp.Expr:
     """Replace every symbol by the template's symbol of the same name (a plain one if unknown)."""
-    expr = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr
+    if isinstance(expr, bool) or not isinstance(expr, (sp.Basic, int, float, Fraction)):
+        # Never sympify anything else: sympify evaluates strings (with eval).
+        raise TypeError(f"not a formula: {type(expr).__name__}")
+    expr = expr if isinstance(expr, sp.Basic) else sp.nsimplify(expr)
     mapping = {s: CANONICAL.get(s.name, sp.Symbol(s.name)) for s in expr.free_symbols}
     return expr.xreplace(mapping)
 
@@ -235,20 +238,34 @@ def unknown_symbols(expr: sp.Basic, allowed: set[str]) -> list[str]:
 def sym_equal(a: sp.Basic, b: sp.Basic, trials: int = 6) -> bool:
     """Whether two expressions are equal for all values of their symbols.
 
-    Random rational substitutions reject quickly; equality is then proved by simplification."""
+    Random rational substitutions reject quickly; equality is then proved by simplification.
+    The substitutions are evaluated numerically at a fixed precision (``evalf(subs=...)``),
+    never exactly: a student's ``D**(10**9)`` costs a few squarings, not a huge integer."""
     a, b = canonical(a), canonical(b)
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
     rng = random.Random(1234)
     for _ in range(trials):
         values = {s: _sample(s, rng) for s in symbols}
-        try:
-            diff = sp.nsimplify(sp.N((a - b).xreplace(values), 30))
-        except (TypeError, ValueError):
-            break
-        if diff.is_number and abs(complex(diff)) > 1e-9:
+        va, vb = _numeric(a, values), _numeric(b, values)
+        if va is None or vb is None or min(abs(va), abs(vb)) > 1e50:
+            continue  # not a finite number here (a Piecewise left open, a pole): no verdict
+        if abs(va - vb) > 1e-9 * max(1.0, abs(va), abs(vb)):
             return False
     diff = sp.simplify(sp.expand(a - b))
     return bool(diff == 0) or bool(sp.simplify(diff).equals(0))
+
+
+def _numeric(expr: sp.Basic, values: dict[sp.Symbol, sp.Rational]) -> complex | None:
+    """``expr`` at ``values``, as a complex number at bounded precision; None if it is not a
+    finite number there."""
+    try:
+        value = expr.evalf(30, subs=values, maxn=60)
+        number = complex(value)
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError):
+        return None
+    if not (math.isfinite(number.real) and math.isfinite(number.imag)):
+        return None
+    return number
 
 
 def _sample(s: sp.Symbol, rng: random.Random) -> sp.Rational:

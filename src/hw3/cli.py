@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="wall-time limit per submission in seconds (default 300)")
     p.add_argument("--cell-timeout", type=float, default=60.0, metavar="S",
                    help="wall-time limit per cell in seconds (default 60)")
-    p.add_argument("--isolation", choices=["auto", "bubblewrap", "none"], default="auto",
-                   help="sandbox: bubblewrap where present (auto), or insist, or rlimits only")
+    p.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged-user", "none"],
+                   default="auto", help="sandbox for students' code: bubblewrap (auto, the "
+                   "default; refuses to grade if it cannot start), unprivileged-user (root, no "
+                   "namespaces: jobs as uid 65534), or none (rlimits only: unsafe)")
     p.add_argument("--no-cache", action="store_true", help="regrade everything and keep "
                    "nothing in the results cache (see README: the cache)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -126,6 +128,8 @@ def _grade(args: argparse.Namespace) -> int:
         read_roster(args.roster)  # a bad roster stops the run before any grading
     options = Options(workers=max(1, args.workers), timeout=args.timeout,
                       cell_timeout=args.cell_timeout, isolation=args.isolation)
+    if not _isolation_ok(args.isolation):
+        return 3
     if args.no_cache:
         options.cache_dir = None
     bar: Any = None  # made once the batch is read and its size is known
@@ -141,9 +145,14 @@ def _grade(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.update(k)
 
+    from .sandbox import SandboxError
+
     interrupted: Interrupted | None = None
     try:
         results = grade_paths(args.paths, options, progress=progress, on_total=on_total)
+    except SandboxError as e:
+        print(f"hw3 grade: {e}", file=sys.stderr)
+        return 3
     except Interrupted as e:
         interrupted, results = e, e.results
     finally:
@@ -229,6 +238,27 @@ def summary_line(results: dict, roster: Path | None = None) -> str:
                 more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
                 parts.append(f"{problem}: {', '.join(ids[:5])}{more}")
     return "; ".join(parts)
+
+
+def _isolation_ok(isolation: str) -> bool:
+    """Say loudly, before anything runs, when students' code will not be fully sandboxed."""
+    from .sandbox import ENV_VAR, requested_mode
+
+    try:
+        mode = requested_mode(isolation)
+    except ValueError as e:
+        print(f"hw3 grade: {ENV_VAR}: {e}", file=sys.stderr)
+        return False
+    if mode == "none":
+        print("hw3 grade: WARNING: --isolation none: students' code runs WITHOUT A SANDBOX, "
+              "as your user, able to read and change your files (rlimits only); every result "
+              "says so.", file=sys.stderr)
+    elif mode == "unprivileged-user":
+        print("hw3 grade: WARNING: --isolation unprivileged-user: students' code runs without "
+              "namespaces as uid 65534, one submission at a time; it can read every file that "
+              "others may read (chmod o= the grader's files first); every result says so.",
+              file=sys.stderr)
+    return True
 
 
 def _write_out(results: dict, out: Path, roster: Path | None) -> None:

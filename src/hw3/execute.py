@@ -37,6 +37,13 @@ if TYPE_CHECKING:
 __all__ = ["run_job", "execute_submission", "preload", "CellTimeout"]
 
 MAX_ERROR_CHARS = 1000
+MAX_OUTPUT_CHARS = 16 * 1024  # of one cell's output, kept in results (the child caps at 256 kB)
+MAX_OUTPUTS_CHARS = 256 * 1024  # of all cells' outputs of one submission, kept in results
+MAX_GROUP = 1000  # ids in one probe group
+MAX_PROBE_CHARS = 16 * 2**20  # of one probe's data (hw3.wire.MAX_TEXT): longer is refused here
+# What a probe's data too large to keep becomes (hw3.wire's encoding of a probe's error).
+_TOO_LARGE = ('{"$dict":{"error":{"$dict":{"type":"NotPlainData","message":"the values your '
+              'code returned are too large to be read"}}}}')
 MAX_RUNS = 4  # the first run and at most three re-runs
 _CELL_STATUSES = ("ok", "error", "timeout", "memory")
 
@@ -457,10 +464,24 @@ def _text(value: Any) -> str:
     return value.encode("utf-8", "replace").decode("utf-8")
 
 
+def _capped(value: Any, limit: int) -> str:
+    """A str from the child, at most ``limit`` characters, with a note where it was cut."""
+    text = _text(value[: limit + 1] if isinstance(value, str) else value)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... cut: the grader keeps at most {limit} characters here]"
+
+
 def _parse(messages: Sequence[Mapping[str, Any]], n_cells: int) -> dict[str, Any]:
-    """What one run reported, validated: nothing here is trusted."""
+    """What one run reported, validated: nothing here is trusted.
+
+    Student code can write frames of its own into the pipe, so the sequence is checked: a
+    ``cell_end`` counts only for the cell that was started last and not yet ended, a ``probe``
+    only for an id of the group that was started last, and the first report of a cell or a
+    probe wins (a later frame never rewrites it). Every string kept is capped."""
     cells: dict[int, dict[str, str]] = {}
     probes: dict[str, str] = {}
+    started: set[int] = set()
     running: tuple[str, Any] | None = None
     job_end = False
     probe_error = ""
@@ -468,35 +489,39 @@ def _parse(messages: Sequence[Mapping[str, Any]], n_cells: int) -> dict[str, Any
     for m in messages:
         if "cell_start" in m:
             i = m["cell_start"]
-            running = ("cell", i) if isinstance(i, int) and 0 <= i < n_cells else None
+            ok = type(i) is int and 0 <= i < n_cells and i not in started
+            running = ("cell", i) if ok else None
+            if ok:
+                started.add(i)
         elif "cell_end" in m:
             i = m["cell_end"]
             status = m.get("status")
-            if isinstance(i, int) and 0 <= i < n_cells and status in _CELL_STATUSES:
-                err = m.get("error")
-                out = m.get("output")
+            if running == ("cell", i) and i not in cells and status in _CELL_STATUSES:
                 cells[i] = {
                     "status": str(status),
-                    "error": _text(err)[:MAX_ERROR_CHARS],
-                    "output": _text(out),
+                    "error": _capped(m.get("error"), MAX_ERROR_CHARS),
+                    "output": _capped(m.get("output"), MAX_OUTPUT_CHARS),
                 }
             running = None
         elif "probe_start" in m:
             group = m.get("group")
-            ok = isinstance(group, list) and group and all(isinstance(g, str) for g in group)
+            ok = isinstance(group, list) and 0 < len(group) <= MAX_GROUP and all(
+                isinstance(g, str) and len(g) <= 200 for g in group)
             running = ("probe", list(group)) if ok else None
         elif "probe" in m:
             pid, data = m.get("probe"), m.get("data")
-            if isinstance(pid, str) and isinstance(data, str):
-                probes[pid] = data
-            running = None
+            in_group = running is not None and running[0] == "probe" and pid in running[1]
+            if in_group and pid not in probes and isinstance(data, str):
+                probes[pid] = data if len(data) <= MAX_PROBE_CHARS else _TOO_LARGE
+            if in_group and all(g in probes for g in running[1]):
+                running = None
         elif "job_end" in m:
             job_end = True
             running = None
         elif "probe_error" in m:
-            probe_error = _text(m["probe_error"])[:MAX_ERROR_CHARS]
+            probe_error = probe_error or _capped(m["probe_error"], MAX_ERROR_CHARS)
         elif "fatal" in m:
-            fatal = _text(m["fatal"])[:MAX_ERROR_CHARS]
+            fatal = fatal or _capped(m["fatal"], MAX_ERROR_CHARS)
     return {
         "cells": cells,
         "probes": probes,
@@ -623,13 +648,20 @@ def execute_submission(
         break
 
     out_cells: list[dict[str, Any]] = []
+    room = MAX_OUTPUTS_CHARS  # outputs kept for the whole submission
     for i in range(n):
         if i in culprits:
             c = dict(culprits[i], output="")
         elif i in last:
-            c = last[i]
+            c = dict(last[i])
         else:
             c = {"status": "skipped", "error": "", "output": ""}
+        if len(c["output"]) > room:
+            cut = f"[... cut: the grader keeps {MAX_OUTPUTS_CHARS} characters of output in all]"
+            c["output"] = c["output"][:room] + "\n" + cut if room > 0 else cut
+            room = 0
+        else:
+            room -= len(c["output"])
         out_cells.append({"index": i, **c})
     return {
         "cells": out_cells,

@@ -9,11 +9,14 @@ The way of one submission, top to bottom (``grade_one``):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,8 +28,9 @@ from typing import Any
 from . import wire
 from .cases import CASES, QUESTIONS, feedback, judge, load_expected
 from .checking import Verdict
+from .judging import Budget, JudgePool
 from .marking.rubric import manual_summary
-from .submission import Submission, assign_ids, discover, is_otter_cell, read
+from .submission import Submission, assign_ids, discover, read, strip_otter
 
 ASSIGNMENT = "hw3"
 
@@ -53,7 +57,8 @@ class Options:
     timeout: float = 300.0  # wall seconds for a whole submission
     cell_timeout: float = 60.0  # wall seconds for one cell
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
-    isolation: str = "auto"  # "auto" | "bubblewrap" | "none"
+    isolation: str = "auto"  # "auto" | "bubblewrap" | "unprivileged-user" | "none"
+    judge_budget: Budget = field(default_factory=Budget)  # time and memory to judge one
 
 
 # ----------------------------------------------------------------------------- results
@@ -114,20 +119,29 @@ def warm_judges(expected: dict[str, Any]) -> None:
     judge_all({case_id: wire.encode(data) for case_id, data in expected.items()}, expected)
 
 
-def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[str, Any]:
-    """Grade one readable submission in ``worker``'s sandbox."""
+def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
+              judges: JudgePool | None = None) -> dict[str, Any]:
+    """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
+    processes; None: in this process, unbounded, for trusted data only)."""
     from .execute import execute_submission
 
     start = time.monotonic()
-    # Otter's own cells would only fail here (no Otter in the sandbox); blanking them keeps the
-    # cell numbers in messages those of the notebook's code cells.
-    cells = ["" if is_otter_cell(src) else src for src in sub.cells]
+    # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
+    # line by line, so a cell that also holds the student's code keeps it, and cell and line
+    # numbers in messages stay those of the notebook.
+    cells = [strip_otter(src) for src in sub.cells]
     run = execute_submission(worker, cells, list(CASES),
                              cell_name=lambda i: f"Code cell {i + 1}")
     probes = run.get("probes", {})
     probes = {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
-    result = score(judge_all(probes, expected))
+    notes: list[str] = []
+    if judges is None:
+        verdicts = judge_all(probes, expected)
+    else:
+        verdicts, notes = judges.judge_all(probes, list(CASES))
+    result = score(verdicts)
     events = list(run.get("events", []))
+    events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
     messages = [e.get("message", "") for e in events] + sub.notes
     if len(probes) < len(CASES):
         messages.append("Some checks could not run because the notebook stopped first.")
@@ -140,40 +154,138 @@ def grade_one(sub: Submission, worker: Any, expected: dict[str, Any]) -> dict[st
 # ----------------------------------------------------------------------------- the cache
 
 
+# Isolation modes from strongest to weakest; a result is served only to a run whose mode is no
+# stronger than the one it was graded under. Results graded with "none" are never cached.
+STRENGTH = {"bubblewrap": 2, "unprivileged-user": 1}
+
+
+def isolation_mode(isolation: str) -> str:
+    """The mode a result's ``isolation`` string names ("bubblewrap (reason)" -> "bubblewrap")."""
+    return isolation.split(" ", 1)[0].strip().lower() if isolation else ""
+
+
 class Cache:
-    """Finished results on disk, keyed by submission content and autograder: a re-run (or an
-    interrupted batch) grades only what is new."""
+    """Finished results on disk, keyed by submission content, autograder, limits and the
+    isolation actually used: a re-run (or an interrupted batch) grades only what is new.
 
-    def __init__(self, folder: Path | None, key: str):
-        self.folder, self.key = folder, key
+    Lives in ``~/.cache/hw3/results`` (``$XDG_CACHE_HOME``), folders 0700 and files 0600 of the
+    grader's user, outside everything the bubblewrap sandbox binds; under ``unprivileged-user``
+    students' uid cannot enter it. Every entry carries an HMAC made with a secret kept there
+    (0600): a file written by anyone without it is never served. After a run with ``none`` the
+    secret is replaced (``forget``), so entries forged while students' code ran unsandboxed are
+    never served either."""
 
-    def _file(self, sub: Submission) -> Path | None:
-        if self.folder is None or not sub.digest:
+    def __init__(self, folder: Path | None, key: str, mode: str = "bubblewrap"):
+        self.folder, self.key, self.mode = folder, key, mode
+        if mode not in STRENGTH:
+            self.folder = None  # nothing graded without a sandbox is ever reused
+        self._secret: bytes | None = None
+
+    def _dir(self, mode: str) -> Path | None:
+        if self.folder is None:
             return None
-        return self.folder / self.key[:16] / f"{sub.digest}.json"
+        return self.folder / hashlib.sha256(f"{self.key}:{mode}".encode()).hexdigest()[:16]
+
+    def _own(self, path: Path) -> bool:
+        """Ours, and writable by nobody else (a shared folder could hold anyone's files)."""
+        try:
+            st = path.lstat()
+        except OSError:
+            return False
+        return st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+    def _key(self, create: bool) -> bytes | None:
+        if self._secret is not None or self.folder is None:
+            return self._secret
+        path = self.folder / "secret"
+        try:
+            if create and not path.exists():
+                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(os.urandom(32))
+            if self._own(self.folder) and self._own(path) and path.is_file():
+                self._secret = path.read_bytes()
+        except OSError:
+            return None
+        return self._secret
+
+    def _mac(self, secret: bytes, sub: Submission, mode: str, text: str) -> str:
+        msg = f"{self.key}:{mode}:{sub.digest}:".encode() + text.encode()
+        return hmac.new(secret, msg, hashlib.sha256).hexdigest()
 
     def get(self, sub: Submission) -> dict[str, Any] | None:
-        path = self._file(sub)
-        if path is None or not path.is_file():
+        if self.folder is None or not sub.digest:
             return None
-        try:
-            cached = json.loads(path.read_text())
-        except (OSError, ValueError):
+        secret = self._key(create=False)
+        if secret is None:
             return None
-        # The same content may sit under another name: the entry names this one.
-        return {**cached, "path": str(sub.path), "id": sub.id, "cached": True}
+        for mode, strength in STRENGTH.items():  # strongest first
+            if strength < STRENGTH[self.mode]:
+                continue
+            folder = self._dir(mode)
+            assert folder is not None
+            path = folder / f"{sub.digest}.json"
+            if not (self._own(folder) and self._own(path)):
+                continue
+            try:
+                sealed = json.loads(path.read_text())
+                text, mac = sealed["result"], sealed["mac"]
+                if not hmac.compare_digest(self._mac(secret, sub, mode, text), mac):
+                    continue
+                cached = json.loads(text)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if not isinstance(cached, dict) or isolation_mode(
+                    str(cached.get("isolation", ""))) != mode:
+                continue
+            # The same content may sit under another name: the entry names this one.
+            return {**cached, "path": str(sub.path), "id": sub.id, "cached": True}
+        return None
 
     def put(self, sub: Submission, result: dict[str, Any]) -> None:
-        path = self._file(sub)
-        if path is None or result.get("status") == "error":
+        mode = isolation_mode(str(result.get("isolation", "")))
+        if (self.folder is None or not sub.digest or result.get("status") == "error"
+                or mode not in STRENGTH):
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(result))
+            secret = self._key(create=True)
+            folder = self._dir(mode)
+            if secret is None or folder is None:
+                return
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            text = json.dumps(result)
+            path = folder / f"{sub.digest}.json"
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump({"result": text, "mac": self._mac(secret, sub, mode, text)}, f)
             tmp.replace(path)
         except OSError:
             pass  # a cache that cannot be written only costs speed
+
+    def forget(self) -> None:
+        """Invalidate every entry (a new secret): after students' code ran unsandboxed."""
+        if self.folder is None:
+            return
+        with contextlib.suppress(OSError):
+            (self.folder / "secret").unlink()
+        self._secret = None
+
+    def taint(self) -> None:
+        """Before students' code runs unsandboxed: should this run die before ``forget``, the
+        next run forgets instead (see ``untaint``)."""
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                (self.folder / "tainted").touch()
+
+    def untaint(self) -> None:
+        """Forget everything if a run without a sandbox did not finish cleaning up."""
+        if self.folder is not None and (self.folder / "tainted").exists():
+            self.forget()
+            with contextlib.suppress(OSError):
+                (self.folder / "tainted").unlink()
 
 
 # ----------------------------------------------------------------------------- a class
@@ -183,9 +295,11 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
                 progress: Callable[[int], Any] | None = None,
                 on_total: Callable[[int], Any] | None = None) -> dict[str, Any]:
     """Grade every submission under ``paths``; one entry per submission, in discovery order."""
-    from .sandbox import Limits, Worker
+    from .sandbox import Limits, Worker, requested_mode
 
     options = options or Options()
+    mode = requested_mode(options.isolation)
+    mode = "bubblewrap" if mode == "auto" else mode  # auto never falls back: it is bubblewrap
     files = discover([Path(p) for p in paths])
     ids = assign_ids(files)
     if on_total:
@@ -195,9 +309,17 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     if stale:
         raise ValueError(f"no expected data for {', '.join(stale)}: run `hw3 build` first")
     key = autograder_key()
-    # A cached result also depends on the limits and the isolation it was graded under.
-    settings = f"{options.timeout}:{options.cell_timeout}:{options.isolation}"
-    cache = Cache(options.cache_dir, hashlib.sha256(f"{key}:{settings}".encode()).hexdigest())
+    # A cached result also depends on the limits and on the isolation it was graded under
+    # (the Cache keeps one folder per isolation mode actually used).
+    settings = f"{options.timeout}:{options.cell_timeout}"
+    cache_dir = options.cache_dir
+    if cache_dir is not None and _visible_in_sandbox(cache_dir):
+        print(f"hw3: not using the cache in {cache_dir}: the sandbox shows that folder to "
+              "students' code", file=sys.stderr)
+        cache_dir = None
+    cache = Cache(cache_dir, hashlib.sha256(f"{key}:{settings}".encode()).hexdigest(), mode)
+    everyone = Cache(options.cache_dir, "")  # the whole cache folder, whatever the key
+    everyone.untaint()
     results: dict[int, dict[str, Any]] = {}
     todo: list[tuple[int, Submission]] = []
     for i, path in enumerate(files):
@@ -216,10 +338,29 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
 
     limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
     n = max(1, min(options.workers, len(todo)))
+    if mode == "unprivileged-user":
+        n = 1  # every job runs as the same host uid: two at once could signal each other
     # Sandboxes boot in the background (a few seconds: imports and warm-up) while this process
     # pays its judges' first-use costs. Workers are made here, in the long-lived main thread,
     # and lent to the grading threads one submission at a time.
-    workers = [Worker(limits, isolation=options.isolation) for _ in range(n)] if todo else []
+    workers: list[Any] = []
+    judges: JudgePool | None = None
+    try:
+        for _ in range(n if todo else 0):
+            workers.append(Worker(limits, isolation=options.isolation))
+        # Judges run in their own budgeted process (hw3.judging), which warms up meanwhile.
+        judges = JudgePool(n, options.judge_budget) if todo else None
+        if mode == "none" and workers:
+            everyone.taint()
+        for w in workers:
+            w.start()  # a sandbox that cannot start stops the run here, before any grading
+    except BaseException:  # SandboxError, or Ctrl-C while they start: none is left behind
+        for w in workers:
+            w.close()
+        if judges is not None:
+            judges.close()
+        raise
+    sandbox = workers[0].describe() if workers else {}
     free: queue.Queue[Any] = queue.Queue()
     for w in workers:
         free.put(w)
@@ -228,7 +369,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     def work(sub: Submission) -> dict[str, Any] | None:
         worker = free.get()
         try:
-            result = grade_one(sub, worker, expected)
+            result = grade_one(sub, worker, expected, judges)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
             return None if stopping.is_set() else internal_error(sub, e)
         finally:
@@ -241,14 +382,12 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     def summary(entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
         return {"assignment": ASSIGNMENT, "autograder": key,
                 "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "questions": questions_summary(), "manual": manual_summary(),
+                "questions": questions_summary(), "manual": manual_summary(), "sandbox": sandbox,
                 "submissions": [entries[i] for i in range(len(files)) if i in entries]}
 
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
     futures: dict[Any, int] = {}
     try:
-        if todo:
-            warm_judges(expected)
         futures = {pool.submit(work, sub): i for i, sub in todo}
         for future in as_completed(futures):
             result = future.result()
@@ -276,6 +415,11 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         pool.shutdown(wait=False, cancel_futures=True)
         for w in workers:
             w.close()
+        if judges is not None:
+            judges.close()
+        if mode == "none" and workers:
+            # Students' code could write anywhere this user can, the cache included.
+            everyone.untaint()
     return summary(results)
 
 
@@ -287,4 +431,15 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, results: dict[str, Any], cached: bool):
         super().__init__("interrupted")
         self.results, self.cached = results, cached
+
+
+def _visible_in_sandbox(folder: Path) -> bool:
+    """Whether the bubblewrap sandbox binds ``folder`` (or a folder above it) for students."""
+    from .sandbox import visible_paths
+
+    try:
+        target = folder.resolve()
+    except OSError:
+        return False
+    return any(target == Path(p) or Path(p) in target.parents for p in visible_paths())
 

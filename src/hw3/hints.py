@@ -24,7 +24,8 @@ _HINTS: list[tuple[str | None, str | None, str, str]] = [
     ("relu", "TypeError", r"cannot be interpreted as an integer|axis|only integer scalar",
      "np.max(0, z) reads z as an axis: np.max reduces an array to its largest entry, "
      "np.maximum(0, z) compares elementwise."),
-    (None, "TypeError", r"not supported between instances of 'list'|unsupported operand.*list",
+    (None, "TypeError",
+     r"not supported between instances of 'list'|unsupported operand[^\n]{0,200}list",
      "A Python list cannot be compared or multiplied like an array: convert the input first "
      "with np.asarray(z)."),
     (None, "ValueError", r"truth value of an array",
@@ -36,7 +37,7 @@ _HINTS: list[tuple[str | None, str | None, str, str]] = [
     (None, "TypeError", "NoneType", "Something was None where a value was needed: a function "
      "without `return` gives back None."),
     (None, "TypeError", "'ellipsis'", "A `...` placeholder is still in your code: replace it."),
-    (None, "ValueError", r"matmul|not aligned|shapes .* not aligned|operands could not be "
+    (None, "ValueError", r"matmul|not aligned|operands could not be "
      "broadcast|dimension mismatch", "The matrix shapes do not fit together: check the order "
      "of the product and which axis holds the samples (rows in 2.2, columns in 2.3)."),
     (None, "RuntimeError", r"mat1 and mat2 shapes|size mismatch", "A layer's input size does "
@@ -62,18 +63,28 @@ _HINTS: list[tuple[str | None, str | None, str, str]] = [
 ]
 
 
+# Errors come from the student's side: only this much of a message is ever matched or shown,
+# and every pattern above is linear (no nested or unbounded `.*` between two literals).
+MAX_MESSAGE = 2000
+MAX_KIND = 100
+MAX_ERROR_SHOWN = 500  # characters of an error's message in a student's feedback
+_COMPILED = [(where, kind, re.compile(pattern), hint) for where, kind, pattern, hint in _HINTS]
+
+
 def hint_for(error_type: str, message: str, question: str | None = None) -> str:
-    for where, kind, pattern, hint in _HINTS:
+    message = str(message or "")[:MAX_MESSAGE]
+    error_type = str(error_type)[:MAX_KIND]
+    for where, kind, pattern, hint in _COMPILED:
         if (where is None or where == question) and (kind is None or kind == error_type) and \
-                re.search(pattern, message or ""):
+                pattern.search(message):
             return hint
     return ""
 
 
 def explain_error(case: Case, error: dict[str, Any]) -> tuple[str, str]:
     """(message, hint) for an error raised while probing ``case``."""
-    kind = str(error.get("type", "Error"))
-    text = str(error.get("message", ""))
+    kind = str(error.get("type", "Error"))[:MAX_KIND]
+    text = str(error.get("message", ""))[:MAX_ERROR_SHOWN]
     hint = hint_for(kind, text, case.question)
     if kind == "Missing":
         return f"{text}.", hint

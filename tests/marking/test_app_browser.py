@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Server, make_results
+from marking_support import Server, make_results
 
 from hw3.marking.rubric import load_manual
 from hw3.marking.store import DB_NAME, Store

@@ -8,7 +8,7 @@ import json
 import socket
 
 import pytest
-from conftest import Server, make_results
+from marking_support import Server, make_results
 
 Q = "q3_1_explain"
 

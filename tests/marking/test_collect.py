@@ -8,7 +8,7 @@ import json
 
 import nbformat
 import pytest
-from conftest import ROOT, TEMPLATE, fill
+from marking_support import ROOT, TEMPLATE, fill
 
 from hw3.marking.collect import END, MAX_ANSWER_CHARS, PLACEHOLDER, find_explanations
 from hw3.marking.rubric import load_manual, read_manual_questions

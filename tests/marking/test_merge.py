@@ -7,7 +7,7 @@ import csv
 import re
 
 import pytest
-from conftest import make_results
+from marking_support import make_results
 
 from hw3.cli import main
 from hw3.marking.store import DB_NAME, Store
@@ -113,3 +113,12 @@ def test_app_database_marks_items_and_comment_on_feedback(folder, capsys):
     cat = (folder / "feedback" / "cat.html").read_text(encoding="utf-8")
     assert "<script>" not in cat and "&lt;script&gt;document.title" in cat
     assert {r["id"]: r["q3_1_explain"] for r in _rows(folder / "grades.csv")}["amy"] == "1.5"
+
+
+def test_mark_refuses_a_folder_it_cannot_use(tmp_path, capsys):
+    assert main(["mark", str(tmp_path)]) == 1
+    assert "results.json not found" in capsys.readouterr().err
+    (tmp_path / "results.json").write_text('{"questions": {}, "submissions": []}')
+    assert main(["mark", str(tmp_path)]) == 1
+    assert "has no hand-graded questions" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]  # nothing written

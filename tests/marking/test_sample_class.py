@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, Server
+from marking_support import ROOT, Server
 
 from hw3.marking.store import DB_NAME
 

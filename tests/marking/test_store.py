@@ -127,3 +127,10 @@ def test_csv_round_trip_and_errors(db):
                      ("id,q3_1_explain\namy,1,2\n", "3 fields")]:
         with pytest.raises(MarksError, match=why):
             parse_marks_csv(bad, POSSIBLE, ["amy", "ben"])
+
+
+def test_the_anonymous_order_secret_is_kept(db):
+    with Store(db) as s:
+        first = s.secret()
+    with Store(db) as s:
+        assert s.secret() == first and len(first) == 32

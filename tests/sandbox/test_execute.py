@@ -222,6 +222,7 @@ def test_garbage_messages_are_ignored() -> None:
                     {"cell_end": 0, "status": "pwned"},
                     {"probe": 5, "data": "x"},
                     {"probe": "zz", "data": "not asked for"},
+                    {"cell_start": 0},
                     {"cell_end": 0, "status": "ok", "error": 7, "output": "\ud800"},
                     {"job_end": True},
                 ]

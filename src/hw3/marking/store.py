@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE TABLE IF NOT EXISTS marks (
     submission TEXT NOT NULL, question TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '',
     imported REAL, updated TEXT NOT NULL, PRIMARY KEY (submission, question));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applied (
     submission TEXT NOT NULL, question TEXT NOT NULL,
     item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
@@ -107,6 +109,13 @@ class Store:
 
     def _tx(self, read: bool = False) -> _Tx:
         return _Tx(self.db, read)
+
+    def secret(self) -> str:
+        """A random value kept in the database: the app's anonymous answer order and keys stay
+        the same across restarts (and differ between classes)."""
+        with self._tx() as c:
+            c.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(16),))
+            return str(c.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0])
 
     # -- rubric items
     def items(self, question: str | None = None) -> list[Item]:
