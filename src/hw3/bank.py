@@ -326,6 +326,41 @@ class Rates:
         return "\n".join(lines)
 
 
+# Part 2's questions: the code a student can try before hand-in.
+CODE_QUESTIONS = frozenset({"init_weights", "feedforward", "predict", "forward_propagation",
+                            "sigmoid", "relu", "build_model", "train"})
+
+
+@dataclass
+class PublicSignal:
+    """How many code mistakes a public case signals before hand-in (``grader.check``)."""
+
+    mistakes: int
+    signalled: int
+    silent: list[str]
+
+    @property
+    def share(self) -> float:
+        return self.signalled / self.mistakes if self.mistakes else 1.0
+
+    def text(self) -> str:
+        lines = [f"public signal: {self.signalled}/{self.mistakes} = {100 * self.share:.1f}% of "
+                 "the code mistakes fail a public case"]
+        return "\n".join(lines + [f"  silent in public: {name}" for name in self.silent])
+
+
+def public_signal(outcomes: Sequence[Outcome]) -> PublicSignal:
+    """Of the code mistakes (fixtures that lose on Part 2 questions only), those that fail at
+    least one public case: what a student sees before hand-in (from a runner that knows its
+    cases: in-process or grade)."""
+    from .cases import CASES
+
+    code = [o for o in outcomes if o.fixture.kind == "mistake" and o.fixture.loses <=
+            CODE_QUESTIONS]
+    seen = [o for o in code if any(c in CASES and not CASES[c].hidden for c in o.messages)]
+    return PublicSignal(len(code), len(seen), [o.fixture.name for o in code if o not in seen])
+
+
 def rates(runner: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> Rates:
     mistakes = [o for o in outcomes if o.fixture.kind == "mistake"]
     right = [o for o in outcomes if o.fixture.kind == "right"]
@@ -356,7 +391,8 @@ def _runnable(source: str) -> str | None:
     if source.lstrip().startswith(("%", "!")) or is_demo(source):
         return None
     # The checks zip is not next to this process; hw3 comes from the installed package.
-    lines = [ln for ln in source.splitlines() if "hw3_checks.zip" not in ln]
+    lines = [ln for ln in source.splitlines()
+             if not ("hw3_checks.zip" in ln and "sys.path" in ln)]
     return "\n".join(lines).replace("from IPython.display import display", "")
 
 
@@ -609,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
                               group_right=not args.separate, progress=_progress)
             all_rates.append(r)
             print(r.text(), flush=True)
+            if runner != "otter":
+                print(public_signal(outcomes).text(), flush=True)
             if args.costs and runner != "otter":
                 print(costs_table(outcomes))
             if args.messages:

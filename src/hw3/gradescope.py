@@ -3,68 +3,465 @@
 Gradescope unzips the autograder into ``/autograder/source``, puts the student's upload in
 ``/autograder/submission`` and reads ``/autograder/results/results.json``. The zip's
 ``run_otter.py`` (started by Otter's ``run_autograder``) calls ``main`` below instead of Otter's
-in-kernel grading, so a submission cannot patch its way to points.
+in-kernel grading, so a submission cannot patch its way to points. hw3 itself (grader side and
+hidden expectations included) is installed in the image from the zip's wheel.
+
+Isolation: bubblewrap where the container lets it make namespaces. Where it does not, and this
+process is root (as on Gradescope), the autograder's files are first made unreadable to other
+users (``chmod o=``: source, tests, hidden expectations, the grader-only parts of the installed
+package, results) and student code runs as uid 65534 (``unprivileged-user``). Otherwise nothing
+runs: student code never runs as root beside the hidden tests. Which isolation was used goes to
+instructor-only output (a hidden test entry and ``extra_data``), never to students.
+
+Time: the notebook gets ``--timeout`` seconds (8 minutes), and whatever happens a results.json
+is written by ``--deadline`` (9.5 minutes), inside Gradescope's default limit of 10 minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .submission import SUFFIXES
 
+DEFAULT_TIMEOUT = 480.0  # the notebook's wall time, seconds
+DEFAULT_DEADLINE = 570.0  # results.json is written by then, whatever happens
+NOBODY = 65534  # the unprivileged-user sandbox's uid for student code
+ISOLATION_ENV = "HW3_GRADESCOPE_ISOLATION"  # instructors' override of the choice below
+
+# Otter's defaults for the otter_config.json keys that shape Gradescope's results
+# (otter.run.run_autograder.autograder_config.AutograderConfig).
+OTTER_DEFAULTS: dict[str, Any] = {"show_stdout": False, "show_hidden": False,
+                                  "show_all_public": False, "force_public_test_summary": True,
+                                  "points_possible": None, "score_threshold": None}
+
+STUDENT_REFUSED = ("Your notebook could not be graded because the autograder could not start "
+                   "its sandbox; please tell your instructor.")
+
+
+# ----------------------------------------------------------------------------- the upload
+
 
 def find_submissions(folder: Path) -> list[Path]:
     """The notebook or export zip a student uploaded (a notebook is preferred over a zip)."""
+    if not folder.is_dir():
+        return []
     files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
     notebooks = [p for p in files if p.suffix == ".ipynb"]
     return notebooks[:1] or files[:1]
 
 
-def gradescope_results(entry: dict[str, Any] | None, questions: dict[str, Any]) -> dict[str, Any]:
-    """One result entry in Gradescope's format: a test per question, its cases in the output."""
-    if entry is None:
-        return {"score": 0.0, "output": "No notebook (.ipynb) or export zip was found in your "
-                "upload. Upload hw3.ipynb or the zip file the export cell makes.", "tests": []}
-    tests = []
-    for question, info in questions.items():
-        got = entry["questions"][question]
-        lines = []
-        for case in (c for c in entry.get("cases", []) if c["question"] == question):
-            mark = "passed" if case["passed"] else "failed"
-            lines.append(f"{'hidden' if case['hidden'] else 'public'} test {mark}: "
-                         f"{case['description']}" + (f"\n    {case['message']}"
-                                                      if case["message"] else ""))
-        tests.append({"name": question, "score": got["score"], "max_score": info["possible"],
-                      "output": "\n".join(lines), "visibility": "visible"})
-    output = entry.get("message", "")
-    if entry.get("status") != "graded":
-        output = f"Your submission could not be graded: {output}"
-    return {"score": entry["score"], "output": output, "tests": tests,
-            "stdout_visibility": "hidden"}
+def otter_config(source: Path) -> dict[str, Any]:
+    """The zip's otter_config.json over Otter's defaults (missing or unreadable: defaults)."""
+    try:
+        given = json.loads((source / "otter_config.json").read_text())
+    except (OSError, ValueError):
+        given = {}
+    return {**OTTER_DEFAULTS, **(given if isinstance(given, dict) else {})}
+
+
+# ----------------------------------------------------------------------------- isolation
+
+
+@dataclass
+class Isolation:
+    """How student code is kept from the grader: the mode passed to hw3's engine, and what
+    instructors are told about it (``note``)."""
+
+    mode: str | None  # None: no safe sandbox; nothing of the student's runs
+    note: str
+    locked: list[str] = field(default_factory=list)
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def _installed() -> bool:
+    return any(part in ("site-packages", "dist-packages") for part in _package_dir().parts)
+
+
+def _child_entries() -> frozenset[str]:
+    """The package entries the sandboxed child imports (everything else is grader-only)."""
+    from . import sandbox
+
+    return frozenset(getattr(sandbox, "CHILD_MODULES", ()))
+
+
+def _deny_others(path: Path) -> None:
+    """chmod o= on ``path`` and everything under it (no symlinks followed)."""
+    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+    for p in paths:
+        st = p.lstat()
+        if not stat.S_ISLNK(st.st_mode):
+            os.chmod(p, stat.S_IMODE(st.st_mode) & ~0o007)
+
+
+def lock_down(root: Path) -> tuple[list[str], list[str]]:
+    """Make the autograder's files unreadable to other users, as Gradescope advises for code
+    run as another user: its source (tests, hidden data, wheel), results, the upload, and the
+    grader-only parts of the installed hw3 package. Returns (locked paths, problems)."""
+    locked, problems = [], []
+    for name in ("source", "results", "submission"):
+        if (root / name).exists():
+            _deny_others(root / name)
+            locked.append(str(root / name))
+    package = _package_dir()
+    if not _installed():
+        # A source checkout: its files are the developer's, and others may need to read them.
+        problems.append(f"hw3 runs from {package}, not from an installed wheel")
+        return locked, problems
+    keep = _child_entries()
+    if not keep:
+        problems.append("hw3.sandbox does not say which modules the sandbox needs")
+        return locked, problems
+    for entry in sorted(package.iterdir()):
+        if entry.name == "__pycache__":
+            for pyc in entry.iterdir():  # compiled grader modules: as secret as their source
+                if f"{pyc.name.split('.')[0]}.py" not in keep:
+                    _deny_others(pyc)
+                    locked.append(str(pyc))
+        elif entry.name not in keep:
+            _deny_others(entry)
+            locked.append(str(entry))
+    return locked, problems
+
+
+_TRY_READ = """
+import os, sys
+for p in sys.argv[1:]:
+    try:
+        os.listdir(p) if os.path.isdir(p) else open(p, "rb").close()
+        print(p)
+    except OSError:
+        pass
+print("checked")
+"""
+
+
+def readable_by(uid: int, paths: list[Path]) -> list[str]:
+    """Which of ``paths`` a process of ``uid`` can read, checked for real as that user (and
+    a sentence if the check itself could not run, e.g. Python is not reachable for ``uid``)."""
+    try:
+        proc = subprocess.run([sys.executable, "-I", "-S", "-c", _TRY_READ, *map(str, paths)],
+                              user=uid, group=uid, extra_groups=[], capture_output=True,
+                              text=True, timeout=60, cwd="/")
+    except (OSError, subprocess.SubprocessError) as e:
+        return [f"the check as uid {uid} could not run ({e})"]
+    lines = proc.stdout.splitlines()
+    if not lines or lines[-1] != "checked":
+        return [f"the check as uid {uid} could not run ({proc.stderr.strip()[-300:]})"]
+    return lines[:-1]
+
+
+def secret_paths(root: Path) -> list[Path]:
+    """What student code must never read: hidden expectations, tests, the wheel, results."""
+    package = _package_dir()
+    paths = [root / "source", root / "results", *sorted(root.glob("source/*/*")),
+             *sorted((package / "data").glob("*"))]
+    keep = _child_entries()
+    paths += [p for p in sorted(package.glob("*.py")) if p.name not in keep]
+    return [p for p in paths if p.exists()]
+
+
+def _try_worker(mode: str) -> str:
+    """Start (then stop) one sandbox of ``mode``; its isolation string, or SandboxError."""
+    from .sandbox import Limits, Worker
+
+    worker = Worker(Limits(), isolation=mode)
+    try:
+        return worker.start()
+    finally:
+        worker.close()
+
+
+def choose_isolation(root: Path, requested: str = "gradescope") -> Isolation:
+    """bubblewrap if it starts here; else, as root, unprivileged-user after ``lock_down``;
+    else nothing. ``requested`` other than "gradescope" forces that engine mode."""
+    from .sandbox import SandboxError
+
+    if requested not in ("gradescope", "bubblewrap"):
+        if requested == "unprivileged-user":
+            return _unprivileged(root, "unprivileged-user requested")
+        return Isolation(requested, f"{requested} requested by the instructor ({ISOLATION_ENV} "
+                                    "or --isolation); student code was not sandboxed fully")
+    try:
+        return Isolation("bubblewrap", _try_worker("bubblewrap"))
+    except (SandboxError, OSError, ValueError) as e:
+        why = f"bubblewrap could not start here ({str(e)[:300]})"
+    if requested == "bubblewrap":
+        return Isolation(None, why)
+    return _unprivileged(root, why)
+
+
+def open_python_path() -> list[str]:
+    """chmod o+x (traverse, not list) on the folders above this Python and its packages
+    that others cannot traverse (Gradescope's Miniforge lives in /root, mode 0700): student
+    code running as another user imports from there. Returns the folders opened."""
+    opened = []
+    tops = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    for top in sorted({os.path.realpath(t) for t in tops} | tops):
+        parts = Path(top).parts
+        for i in range(1, len(parts) + 1):
+            folder = Path(*parts[:i])
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+                opened.append(str(folder))
+    return opened
+
+
+def _unprivileged(root: Path, why: str) -> Isolation:
+    from .sandbox import SandboxError
+
+    if os.geteuid() != 0:
+        return Isolation(None, f"{why}; running student code as another user needs root")
+    if not _installed():  # a source checkout: its folders are not the autograder's to change
+        return Isolation(None, f"{why}; hw3 runs from {_package_dir()}, not from an installed "
+                               "wheel, so its files cannot be hidden from student code")
+    opened = open_python_path()  # first: the check below runs this Python as uid NOBODY
+    locked, problems = lock_down(root)
+    leaks = readable_by(NOBODY, secret_paths(root)) if not problems else []
+    if problems or leaks:
+        return Isolation(None, f"{why}; the autograder's files could not be hidden from student "
+                               f"code: {'; '.join(problems + leaks)[:500]}", locked)
+    try:
+        engine = _try_worker("unprivileged-user")
+    except (SandboxError, OSError, ValueError) as e:
+        return Isolation(None, f"{why}; unprivileged-user could not start either "
+                               f"({str(e)[:300]})", locked)
+    return Isolation("unprivileged-user", f"{why}. Student code ran as uid {NOBODY} ({engine}); "
+                     f"the autograder's files were made unreadable to it first (chmod o= on "
+                     f"{len(locked)} paths, checked as uid {NOBODY})"
+                     + (f"; made traversable for Python's imports: {', '.join(opened)}"
+                        if opened else ""), locked)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def _case_lines(cases: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for case in cases:
+        mark = "passed" if case["passed"] else "failed"
+        kind = "hidden" if case["hidden"] else "public"
+        lines.append(f"{kind} test {mark}: {case['description']}"
+                     + (f"\n    {case['message']}" if case["message"] and not case["passed"]
+                        else ""))
+    return lines
+
+
+def _public_summary(entry: dict[str, Any], questions: dict[str, Any]) -> tuple[str, bool]:
+    """Otter's "Public Tests" box: each question's public cases (what failed, and why)."""
+    parts, ok = [], True
+    for question in questions:
+        public = [c for c in entry.get("cases", []) if c["question"] == question
+                  and not c["hidden"]]
+        failed = [c for c in public if not c["passed"]]
+        ok = ok and not failed
+        if not public:
+            continue
+        if failed:
+            parts.append(f"{question}:\n  " + "\n  ".join(_case_lines(failed)))
+        else:
+            parts.append(f"{question}: all public tests passed")
+    return "\n".join(parts), ok
+
+
+def _total(entry: dict[str, Any], config: dict[str, Any]) -> float:
+    """The submission's score, scaled or thresholded as Otter does with the same config."""
+    total, possible = float(entry.get("score", 0.0)), float(entry.get("possible", 0.0))
+    points, threshold = config.get("points_possible"), config.get("score_threshold")
+    score = total
+    if points is not None:
+        score = total / possible * float(points) if possible else 0.0
+    if threshold is not None:
+        reached = total / possible >= float(threshold) if possible else 0 >= float(threshold)
+        score = float(points or possible) if reached else 0.0
+    return round(score, 5)
+
+
+def gradescope_results(entry: dict[str, Any] | None, questions: dict[str, Any],
+                       config: dict[str, Any] | None = None,
+                       isolation: Isolation | None = None,
+                       seconds: float = 0.0) -> dict[str, Any]:
+    """One result entry in Gradescope's results.json format, shaped as Otter 7 shapes it
+    (``GradingResults.to_gradescope_dict``): a public summary, a test per question, the
+    instructor's visibility settings, and the isolation for instructors only."""
+    config = {**OTTER_DEFAULTS, **(config or {})}
+    out: dict[str, Any] = {"score": 0.0, "execution_time": max(0, round(seconds)),
+                           "output_format": "text", "test_output_format": "text",
+                           "stdout_visibility": "after_published" if config["show_stdout"]
+                           else "hidden", "tests": []}
+    tests: list[dict[str, Any]] = out["tests"]
+    if isolation is not None and isolation.mode is None:
+        out["output"] = STUDENT_REFUSED
+    elif entry is None:
+        out["output"] = ("No notebook (.ipynb) or export zip was found in your upload. Upload "
+                         "hw3.ipynb or the zip file the export cell makes.")
+    else:
+        out["score"] = _total(entry, config)
+        message = entry.get("message", "")
+        if entry.get("status") != "graded":
+            message = f"Your submission could not be graded: {message}"
+        out["output"] = message
+        hidden_visibility = "after_published" if config["show_hidden"] else "hidden"
+        cases = entry.get("cases", [])
+        if config["show_all_public"] and not any(c["hidden"] for c in cases):
+            hidden_visibility = "visible"
+        if not config["show_hidden"] or config["force_public_test_summary"]:
+            summary, ok = _public_summary(entry, questions)
+            tests.append({"name": "Public Tests", "visibility": "visible", "output": summary,
+                          "output_format": "text", "status": "passed" if ok else "failed"})
+        for number, (question, info) in enumerate(questions.items(), 1):
+            got = entry["questions"][question]
+            score, possible = round(float(got["score"]), 5), round(float(info["possible"]), 5)
+            tests.append({
+                "name": question, "number": str(number), "score": score, "max_score": possible,
+                "status": "passed" if score >= possible else "failed",
+                "visibility": hidden_visibility, "output_format": "text", "tags": [question],
+                "output": "\n".join(_case_lines([c for c in cases
+                                                 if c["question"] == question])),
+            })
+    if isolation is not None:
+        weak = isolation.mode != "bubblewrap"
+        tests.append({"name": "Grading environment (instructors only)", "visibility": "hidden",
+                      "status": "failed" if weak else "passed", "output_format": "text",
+                      "output": ("Student code was NOT run: " if isolation.mode is None
+                                 else f"Student code ran under {isolation.mode}: ")
+                      + isolation.note + ("\nIsolation used by the engine: "
+                                          f"{entry.get('isolation', '')}" if entry else "")})
+        out["extra_data"] = {"hw3": {"isolation": isolation.mode or "refused",
+                                     "isolation_note": isolation.note,
+                                     "status": (entry or {}).get("status", "no notebook")}}
+    return out
+
+
+# ----------------------------------------------------------------------------- the entry
+
+
+def _kill_children() -> None:
+    """SIGKILL the process group of each of this process's children (the sandboxes, each
+    started in its own session), before giving up on them."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[1] == me:
+                    os.killpg(int(entry), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            continue
+
+
+class _Results:
+    """results.json, written once: by the grading or by the deadline, whichever comes first."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.lock, self.done = path, threading.Lock(), False
+
+    def write(self, out: dict[str, Any]) -> bool:
+        with self.lock:
+            if self.done:
+                return False
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(out, indent=1))
+            tmp.replace(self.path)
+            self.done = True
+            return True
+
+
+def grade_upload(root: Path, timeout: float, requested: str,
+                 config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Grade root/submission: (results.json content, the engine's entry or None)."""
+    from .grade import Options, grade_paths, questions_summary
+    from .submission import read
+
+    start = time.monotonic()
+    questions = questions_summary()
+    subs = find_submissions(root / "submission")
+    if not subs:
+        return gradescope_results(None, questions, config), None
+    sub = read(subs[0], "submission")
+    if not sub.readable:  # nothing of it runs: no sandbox needed to say why
+        from .grade import unreadable
+
+        entry = unreadable(sub)
+        return gradescope_results(entry, questions, config,
+                                  seconds=time.monotonic() - start), entry
+    isolation = choose_isolation(root, requested)
+    if isolation.mode is None:
+        return gradescope_results(None, questions, config, isolation,
+                                  time.monotonic() - start), None
+    graded = grade_paths(subs, Options(workers=1, timeout=timeout, cache_dir=None,
+                                       isolation=isolation.mode))
+    entry = graded["submissions"][0]
+    return gradescope_results(entry, graded["questions"], config, isolation,
+                              time.monotonic() - start), entry
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .grade import Options, grade_paths
-
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path("/autograder"),
-                        help="Gradescope's folder (holds submission/ and results/)")
-    parser.add_argument("--timeout", type=float, default=600.0)
+                        help="Gradescope's folder (holds source/, submission/ and results/)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="wall seconds for the notebook (default: %(default)s)")
+    parser.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE,
+                        help="seconds after which results.json is written whatever happens "
+                             "(default: %(default)s)")
+    parser.add_argument("--isolation", default=os.environ.get(ISOLATION_ENV, "gradescope"),
+                        choices=["gradescope", "bubblewrap", "unprivileged-user", "none"],
+                        help="gradescope (default): bubblewrap, else unprivileged-user as root")
     args = parser.parse_args(argv)
-    subs = find_submissions(args.root / "submission")
+    started = time.monotonic()
     results_dir = args.root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    entry, questions = None, {}
-    if subs:
-        graded = grade_paths(subs, Options(workers=1, timeout=args.timeout, cache_dir=None))
-        entry, questions = graded["submissions"][0], graded["questions"]
-    out = gradescope_results(entry, questions)
-    (results_dir / "results.json").write_text(json.dumps(out, indent=1))
-    print(f"score {out['score']}" + (f" ({entry['isolation']})" if entry else ""))
+    results = _Results(results_dir / "results.json")
+    config = otter_config(args.root / "source")
+
+    def out_of_time() -> None:
+        from .grade import questions_summary
+
+        out = gradescope_results(None, questions_summary(), config)
+        took = (f"{args.deadline / 60:g} minutes" if args.deadline >= 120
+                else f"{args.deadline:g} seconds")
+        out["output"] = (f"Grading did not finish within {took}, so no points could be given; "
+                         "please tell your instructor.")
+        if results.write(out):
+            print("hw3: grading did not finish in time", flush=True)
+            _kill_children()
+            os._exit(0)
+
+    timer = threading.Timer(max(0.0, args.deadline - (time.monotonic() - started)), out_of_time)
+    timer.daemon = True
+    timer.start()
+    try:
+        out, entry = grade_upload(args.root, args.timeout, args.isolation, config)
+    except Exception as e:  # noqa: BLE001 - the student still gets a results.json
+        from .grade import questions_summary
+
+        out = gradescope_results(None, questions_summary(), config)
+        out["output"] = "The grader failed on this submission; please tell your instructor."
+        out["tests"].append({"name": "Grader error (instructors only)", "visibility": "hidden",
+                             "status": "failed", "output": f"{type(e).__name__}: {e}"[:2000]})
+        entry = None
+    finally:
+        timer.cancel()
+    out["execution_time"] = max(0, round(time.monotonic() - started))
+    results.write(out)
+    # stdout may be shown to students (show_stdout): the score only, no isolation details.
+    status = entry.get("status", "") if entry else "not graded"
+    print(f"hw3: {status}, score {out['score']}", flush=True)
     return 0
 
 

@@ -16,8 +16,8 @@ _HINTS: list[tuple[str | None, str | None, str, str]] = [
     (None, "NotImplementedError", "", "This part is still the template's stub: replace it with "
      "your code."),
     ("q3_5", "TypeError", r"truth value of Relational|cannot determine truth value",
-     "Python's max and `if` cannot compare a SymPy symbol with 0: use sp.Max(0, z) or "
-     "sp.Piecewise."),
+     "Python's max and `if` cannot compare a SymPy symbol with 0: use SymPy's own functions "
+     "(sp.Max, sp.Piecewise) instead."),
     ("relu", "TypeError", r"does not support item assignment|not subscriptable",
      "Assigning into the argument (z[z < 0] = 0) fails for a number and changes the caller's "
      "array: return a new array, e.g. np.maximum(0, z)."),

@@ -1355,9 +1355,13 @@ def _feedback_html(data: _Data, s: _Sub) -> str:
     else:
         parts.append(f'<p class="score">{_disp(s.score)} / {_disp(s.possible)}</p>')
     if not s.graded:
+        # One message says it all: no table of cases that were never run.
         parts.append(f'<div class="note"><b>Your submission could not be graded</b> '
                      f'({_e(s.status)}). <span class="pre">{_e(s.message)}</span></div>')
-    elif s.message:
+        return _page(title, "\n".join(parts))
+    parts.append('<p class="muted">These are the auto-graded points. Your written '
+                 "explanations (the <i>Explain</i> cells) are graded by hand, separately.</p>")
+    if s.message:
         parts.append(f'<div class="note"><span class="pre">{_e(s.message)}</span></div>')
     notes = [str(ev.get("message") or "").strip() for ev in s.events]
     notes = [n for n in notes if n]
@@ -1402,10 +1406,11 @@ def _feedback_case_row(c: Mapping[str, Any]) -> list[str]:
     message = str(c.get("message") or "")
     msg = f'<span class="msg">{_e(message)}</span>' if message else ""
     description = _e(c.get("description") or "")
-    if c.get("hidden"):
-        # Hidden cases: the description, pass/fail and the message exactly as the grader made it
-        # safe; not even the case id or points, which would hint at what is checked.
-        return [f'{description} <span class="tag">hidden test</span>', result, "", msg]
-    test = f'{description}<br><code class="muted small">{_e(c.get("id", ""))}</code>'
     score = _float(c.get("score"))
+    if c.get("hidden"):
+        # Hidden cases: the description, pass/fail, the points and the message exactly as the
+        # grader made it safe; not the case id.
+        return [f'{description} <span class="tag">hidden test</span>', result,
+                f"{_disp(score)} / {_disp(points)}", msg]
+    test = f'{description}<br><code class="muted small">{_e(c.get("id", ""))}</code>'
     return [test, result, f"{_disp(score)} / {_disp(points)}", msg]

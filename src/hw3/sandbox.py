@@ -1063,11 +1063,12 @@ def _python_binds() -> list[str]:
     return args
 
 
-# What of the package the sandboxed child needs: the probes and what they import, and the
-# worker's own code. Not the expected values (data/), not the grader, and not hw3.slips, whose
-# recomputed mistakes are close enough to working answers to be worth importing.
+# What of the package the sandboxed child needs: the probes and what they import (the hidden
+# cases' probes too: they run beside the student's code), and the worker's own code. Not the
+# expected values (data/), not the grader, and not hw3.slips, whose recomputed mistakes are
+# close enough to working answers to be worth importing.
 CHILD_MODULES = frozenset({"__init__.py", "wire.py", "checking.py", "hints.py", "cases",
-                           "execute.py", "sandbox.py"})
+                           "hidden", "execute.py", "sandbox.py"})
 
 
 def _hw3_binds() -> list[str]:

@@ -16,11 +16,18 @@ import numpy as np
 Activation = Callable[[np.ndarray], np.ndarray]
 
 
-def feedforward(x: np.ndarray, ws: Sequence[np.ndarray], hidden: Activation,
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic sigmoid, stable."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+
+
+def feedforward(x: np.ndarray, ws: Sequence[np.ndarray], hidden: Activation | str,
                 output: Activation | None = None, from_z: bool = False
                 ) -> list[list[np.ndarray]]:
     """[[z0, z1, z2], [a0, a1, a2]]; ``output`` applied to z2 (default: ``hidden``), each z from
-    the previous z when ``from_z``."""
+    the previous z when ``from_z``; ``hidden`` may be "sigmoid" (a fixed sigmoid)."""
+    if hidden == "sigmoid":
+        hidden = sigmoid
     w0, w1, w2 = ws
     z0 = x @ w0
     a0 = hidden(z0)
@@ -30,8 +37,7 @@ def feedforward(x: np.ndarray, ws: Sequence[np.ndarray], hidden: Activation,
     return [[z0, z1, z2], [a0, a1, (output or hidden)(z2)]]
 
 
-def predict(x: np.ndarray, ws: Sequence[np.ndarray], sigmoid: Activation
-            ) -> dict[str, np.ndarray]:
+def predict(x: np.ndarray, ws: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """What predict returns when it gives z2 instead of a2, the last hidden layer's a1, or uses
     ReLU instead of the sigmoid."""
     (z0, z1, z2), (a0, a1, a2) = feedforward(x, ws, sigmoid)
@@ -52,15 +58,16 @@ def without_f(w: np.ndarray, a: np.ndarray) -> np.ndarray:
     return w @ a
 
 
-def training(variant: str) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The epoch losses and final weights of train's probe run with one slip: "no_zero_grad",
-    "scheduler_per_batch", "no_scheduler", "no_momentum", "last_batch" (anything else: none)."""
+def training(variant: str, run: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The epoch losses and final weights of a training run of train's probes (``run``, in
+    ``hw3.cases.torch_train.TRAINING``) with one slip: "no_zero_grad", "scheduler_per_batch",
+    "no_scheduler", "no_momentum", "last_batch" (anything else: none)."""
     import torch
 
-    from .cases.torch_train import TRAIN_ARGS, fixed_training
+    from .cases.torch_train import TRAINING, fixed_training
 
-    model, loader = fixed_training()
-    a = TRAIN_ARGS
+    seed, a = TRAINING[run]
+    model, loader = fixed_training(seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=a["lr"],
                                 momentum=0.0 if variant == "no_momentum" else a["momentum"])
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, a["step_size"], a["gamma"])

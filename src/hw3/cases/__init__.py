@@ -6,6 +6,11 @@ plain data only (see ``hw3.wire``). Its **judge** runs where the grade is decide
 that data with what the same probe returned on the reference solution (recorded by ``hw3 build``
 in ``hw3/data/expected_*.json``) and returns a verdict a student understands.
 
+This package holds the **public** cases (the students' checks carry it, see
+``hw3.build.STUDENT_MODULES``): public inputs only, and public theory cases check only the
+form of an answer. The hidden cases, with their inputs, live in ``hw3.hidden``, grader-only;
+they are registered here when that package is present.
+
 Two runners use the same cases:
 - Otter: each test cell of the master notebook calls ``check(case_id, env)``, which probes and
   judges in the student's kernel and raises ``AssertionError`` with the verdict's message.
@@ -16,6 +21,7 @@ Two runners use the same cases:
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -32,13 +38,14 @@ Judge = Callable[[Any, Any], Verdict]
 class Case:
     """One test case: a property of one question, worth ``points``."""
 
-    id: str  # "<question>.<property>", e.g. "sigmoid.stable"
+    id: str  # "<question>.<property>", e.g. "sigmoid.values"
     question: str
     points: float
     hidden: bool
     description: str  # the property checked, in words a student understands
     probe: Probe
     judge: Judge
+    uses_expected: bool = True  # False: the judge compares with nothing (a form check)
 
     @property
     def visibility(self) -> str:
@@ -49,11 +56,35 @@ class Missing(Exception):
     """A name the probe needs is not defined in the student's notebook."""
 
 
-def _registry() -> dict[str, Case]:
+@dataclass(frozen=True)
+class Crash(Verdict):
+    """The student's code raised (or was stopped) while the case was probed: ``error_type``
+    names the exception ("Missing": a name is not defined; "Timeout": it ran too long)."""
+
+    error_type: str = ""
+
+
+def _safe_str(e: BaseException) -> str:
+    try:
+        return str(e)[:500]
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        return "(the error could not be shown)"
+
+
+def _modules() -> tuple[Any, ...]:
     from . import activations, numpy_net, theory, torch_train
 
+    public = (theory, numpy_net, activations, torch_train)
+    try:
+        from ..hidden import MODULES as hidden
+    except ImportError:  # the students' copy of the checks: public cases only
+        return public
+    return public + tuple(hidden)
+
+
+def _registry() -> dict[str, Case]:
     cases: dict[str, Case] = {}
-    for module in (theory, numpy_net, activations, torch_train):
+    for module in _modules():
         for case in module.CASES:
             if case.id in cases:
                 raise ValueError(f"duplicate case id {case.id}")
@@ -104,13 +135,6 @@ def run_probe(case: Case, env: Mapping[str, Any]) -> Any:
         return {"error": {"type": type(e).__name__, "message": _safe_str(e)}}
 
 
-def _safe_str(e: BaseException) -> str:
-    try:
-        return str(e)[:500]
-    except BaseException:  # noqa: BLE001 - a hostile __str__
-        return "(the error could not be shown)"
-
-
 def run_probes(ids: Iterable[str], env: Mapping[str, Any]) -> dict[str, str]:
     """Probe every case in ``ids``; returns each case's encoded plain data (JSON text)."""
     out: dict[str, str] = {}
@@ -145,7 +169,7 @@ def load_expected() -> dict[str, Any]:
 
 def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verdict:
     """Judge one case from the encoded data its probe returned (None: the probe never ran)."""
-    if case.id not in expected:
+    if case.uses_expected and case.id not in expected:
         raise KeyError(f"no expected data for {case.id}: rebuild with `hw3 build`")
     if got_text is None:
         return Verdict.fail("This check could not run: your notebook stopped before it.")
@@ -156,25 +180,91 @@ def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verd
     if isinstance(got, dict) and set(got) == {"error"} and isinstance(got["error"], dict):
         from ..hints import explain_error
 
-        return Verdict.fail(*explain_error(case, got["error"]))
+        message, hint = explain_error(case, got["error"])
+        return Crash(False, message, hint, str(got["error"].get("type", "Error"))[:80])
+    want = expected[case.id] if case.uses_expected else None
     try:
-        return case.judge(got, expected[case.id])
+        verdict = case.judge(got, want)
     except Exception as e:  # noqa: BLE001 - odd data must cost this case only, not the batch
-        return Verdict.fail(f"Your answer has an unexpected form ({type(e).__name__}).")
+        verdict = Verdict.fail(f"Your answer has an unexpected form ({type(e).__name__}).")
+    if not verdict.ok and case.hidden:
+        # A hidden case shows its hint only: a type problem is said there, as in public.
+        mismatch = type_mismatch(got, want)
+        if mismatch:
+            return Verdict.fail(verdict.message, mismatch)
+    return verdict
+
+
+_KINDS = {"array": "a NumPy array", "list": "a list", "tuple": "a tuple", "number": "a number",
+          "None": "None", "str": "a string"}
+
+
+def _kind(value: Any) -> str:
+    import numpy as np
+
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return "number" if value.ndim == 0 else "array"  # a 0-d array is a NumPy number
+    if isinstance(value, (bool, int, float, np.generic)):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict):
+        return "dict"
+    return "other"
+
+
+# Keys of probe data that are not what the student's function returned.
+_NOT_RETURNED = {"changed", "warnings", "own", "composition", "drawn", "raised", "weights"}
+
+
+def type_mismatch(got: Any, want: Any) -> str:
+    """A sentence on the first place where ``got`` has another type or length than ``want``
+    (the reference's data), or "" if they agree in form. Lists and tuples count alike."""
+    mine, right = _kind(got), _kind(want)
+    if right == "dict" and mine == "dict":
+        return next((m for k in want if k in got and k not in _NOT_RETURNED
+                     for m in [type_mismatch(got[k], want[k])] if m), "")
+    if {mine, right} <= {"list", "tuple"}:
+        if len(got) != len(want):
+            return f"your function returned a sequence of {len(got)} item(s) where " \
+                   f"{len(want)} are expected."
+        return next((m for g, w in zip(got, want) for m in [type_mismatch(g, w)] if m), "")
+    if mine != right and right in _KINDS and mine != "dict":
+        if got is None:
+            return "your function returned None: did you forget a `return`?"
+        return f"your function returned {_KINDS.get(mine, 'something else')} where " \
+               f"{_KINDS[right]} is expected."
+    return ""
 
 
 def feedback(case: Case, verdict: Verdict) -> str:
     """What a student may read about a case: a hidden case names its property and a hint only,
-    never its inputs or expected values."""
+    never its inputs or expected values; if the student's code crashed there, it says so and
+    names the exception."""
     if verdict.ok:
         return ""
     hint = f" Hint: {verdict.hint}" if verdict.hint else ""
-    if case.hidden:
-        return f"Hidden test failed: {case.description}.{hint}"
-    return f"{verdict.message}{hint}"
+    if not case.hidden:
+        return f"{verdict.message}{hint}"
+    if isinstance(verdict, Crash):
+        if verdict.error_type == "Missing":
+            return f"Hidden test could not run ({case.description}): {verdict.message}{hint}"
+        if verdict.error_type == "Timeout":
+            return f"Hidden test stopped ({case.description}): your code ran too long.{hint}"
+        return f"Hidden test crashed ({case.description}): your code raised " \
+               f"{verdict.error_type}.{hint}"
+    return f"Hidden test failed: {case.description}.{hint}"
 
 
 _EXPECTED: dict[str, Any] | None = None
+
+
+class CheckFailed(AssertionError):
+    """A case failed under Otter; its text is all the student needs to read."""
 
 
 def check(case_id: str, env: Mapping[str, Any]) -> None:
@@ -182,8 +272,34 @@ def check(case_id: str, env: Mapping[str, Any]) -> None:
     global _EXPECTED
     if _EXPECTED is None:
         _EXPECTED = load_expected()
+    _plain_otter_messages()
     case = CASES[case_id]
-    got_text = run_probes([case_id], env)[case_id]
-    verdict = judge(case, got_text, _EXPECTED)
+    # The checks' own warnings (PyTorch's, NumPy's) are not the student's business; what the
+    # student's code warns is recorded where a case needs it (probing.call_quietly).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got_text = run_probes([case_id], env)[case_id]
+        verdict = judge(case, got_text, _EXPECTED)
     if not verdict.ok:
-        raise AssertionError(feedback(case, verdict))
+        raise CheckFailed(feedback(case, verdict))
+
+
+def _plain_otter_messages() -> None:
+    """Otter prefixes a failing test's message with the test's source line ("Error at line 3 in
+    test q3_1: check('q3_1.form', env)"): the grader's internals. For a CheckFailed, the
+    message alone is shown; any other error keeps Otter's wording."""
+    try:
+        from otter.test_files.exception_test import ExceptionTestFile
+    except ImportError:  # graded without Otter
+        return
+    original = ExceptionTestFile._generate_error_message
+    if getattr(original, "_hw3_plain", False):
+        return
+
+    def message(self: Any, excp: Exception, context: int = 0) -> str:
+        if isinstance(excp, CheckFailed):
+            return str(excp)
+        return original(self, excp, context)
+
+    message._hw3_plain = True  # type: ignore[attr-defined]
+    ExceptionTestFile._generate_error_message = message

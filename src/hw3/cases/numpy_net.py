@@ -1,5 +1,6 @@
-"""Part 2.1 and 2.2: a small network in NumPy (init_weights, feedforward, predict) and the
-bias trick (forward_propagation)."""
+"""Part 2.2 and 2.3: a small network in NumPy (init_weights, feedforward, predict) and the
+bias trick (forward_propagation): the public cases, on public inputs, and the judges they share
+with the hidden cases (``hw3.hidden.numpy_net``, which hold other inputs)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ..checking import (
     type_name,
     verdict_of,
 )
-from . import Case
+from . import Case, Crash, _safe_str
 from .probing import call_quietly, changed_args, copies, fn, plain, snapshot
 
 Env = Mapping[str, Any]
@@ -26,11 +27,6 @@ Env = Mapping[str, Any]
 
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # The probes' own activation: tests of feedforward must not depend on the student's sigmoid.
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 # ----------------------------------------------------------------------------- init_weights
@@ -41,10 +37,18 @@ def probe_init_shapes(env: Env) -> Any:
     return plain(fn(env, "init_weights")(4, 6, 3))
 
 
-def probe_init_sample(env: Env) -> Any:
-    np.random.seed(1)
-    init = fn(env, "init_weights")
-    return {"first": plain(init(50, 40, 30)), "second": plain(init(50, 40, 30))}
+def init_sample_probe(seed: int, sizes: tuple[int, int, int]) -> Any:
+    """A probe: two calls of init_weights(*sizes) after np.random.seed(seed)."""
+
+    def probe(env: Env) -> Any:
+        np.random.seed(seed)
+        init = fn(env, "init_weights")
+        return {"first": plain(init(*sizes)), "second": plain(init(*sizes))}
+
+    return probe
+
+
+probe_init_sample_public = init_sample_probe(5, (40, 50, 20))
 
 
 def _three_arrays(got: Any, what: str) -> list[np.ndarray]:
@@ -63,15 +67,40 @@ def judge_init_shapes(got: Any, expected: Any) -> None:
                 f"{e.shape}.", ("rows are samples here, so a weight matrix is (inputs, outputs): "
                 if transposed else "") + "W0 is (n_inputs, n_hidden), W1 (n_hidden, n_hidden), "
                 "W2 (n_hidden, n_output)")
+    values = np.concatenate([w.ravel().astype(float) for w in ws])
+    # Only weights that are drawn earn this: zeros of the right shapes are a stub.
+    require(np.all(np.isfinite(values)) and np.ptp(values) > 0, "init_weights(4, 6, 3) returned "
+            "weights that are all equal (or not finite): they should be random draws.",
+            "draw every entry from a standard normal distribution (np.random.randn)")
 
 
-@verdict_of
-def judge_init_normal(got: Any, expected: Any) -> None:
+def judge_init_normal_for(call: str, n_weights: int):
+    """A judge of the first sample of an init_sample_probe of ``call``, which gives
+    ``n_weights`` weights in all."""
+
+    @verdict_of
+    def judge(got: Any, expected: Any) -> None:
+        _init_normal(got, call, n_weights)
+
+    return judge
+
+
+def _init_values(got: Any, call: str, n_weights: int) -> np.ndarray:
+    """Every weight of the first call, which must be ``n_weights`` finite numbers, not all
+    equal (a stub of zeros earns nothing)."""
     ws = _three_arrays(got["first"], "init_weights")
     values = np.concatenate([w.ravel().astype(float) for w in ws])
-    require(values.size >= 1000 and np.all(np.isfinite(values)), "init_weights(50, 40, 30) "
+    require(values.size == n_weights and np.all(np.isfinite(values)), f"{call} "
             f"returned {values.size} weights (with NaN or inf: {not np.all(np.isfinite(values))})"
-            "; expected 4800 finite numbers.")
+            f"; expected {n_weights} finite numbers.")
+    require(np.ptp(values) > 0, f"{call} returned weights that are all equal: they should be "
+            "random draws.", "draw every entry from a standard normal distribution "
+            "(np.random.randn)")
+    return values
+
+
+def _init_normal(got: Any, call: str, n_weights: int) -> None:
+    values = _init_values(got, call, n_weights)
     # 4800 draws: the bounds below sit 5 to 7 standard errors from a standard normal's values.
     mean, std = values.mean(), values.std()
     inside = np.mean(np.abs(values) < 1)
@@ -79,7 +108,7 @@ def judge_init_normal(got: Any, expected: Any) -> None:
     require(abs(mean) < 0.08, f"the weights' mean is {fmt(mean)}, expected about 0.", hint)
     require(0.93 < std < 1.07, f"the weights' standard deviation is {fmt(std)}, expected "
             "about 1.", hint)
-    require(abs(inside - 0.6827) < 0.04, f"{inside:.0%} of the weights lie in (-1, 1); a "
+    require(abs(inside - 0.6827) < 0.04, f"{inside:.0%} of the weights lie between -1 and 1; a "
             "standard normal puts about 68% there.", hint)
 
 
@@ -98,7 +127,18 @@ def _init_hint(values: np.ndarray) -> str:
 
 
 @verdict_of
+def judge_init_sample_public(got: Any, expected: Any) -> None:
+    _init_normal(got, "init_weights(40, 50, 20)", 5500)
+    _init_fresh(got)
+
+
+@verdict_of
 def judge_init_fresh(got: Any, expected: Any) -> None:
+    _init_values(got, "init_weights", sum(w.size for w in expected["first"]))
+    _init_fresh(got)
+
+
+def _init_fresh(got: Any) -> None:
     a = _three_arrays(got["first"], "init_weights")
     b = _three_arrays(got["second"], "init_weights")
     require(not any(np.array_equal(x, y) for x, y in zip(a, b)),
@@ -128,38 +168,41 @@ def _identity(v: np.ndarray) -> np.ndarray:
     return v
 
 
-# The feedforward scenarios: _ff_inputs' arguments and the activation passed.
+# The feedforward scenarios: _ff_inputs' arguments and the activation passed (the hidden
+# cases add theirs, hw3.hidden.numpy_net). tanh, not a sigmoid: a feedforward that ignores `a`
+# and applies a fixed sigmoid is seen in public.
 _FF: dict[str, tuple[tuple[int, ...], Any]] = {
-    "example": ((10, 3, 4, 5, 2), _sigmoid),
-    "identity_one_sample": ((11, 1, 3, 4, 2), _identity),
-    "relu": ((12, 6, 3, 4, 2), _relu),
-    "values": ((13, 40, 7, 9, 4), np.tanh),
+    "example": ((10, 3, 4, 5, 2), np.tanh),
+    "unchanged_example": ((15, 4, 3, 4, 2), np.tanh),
 }
 
 
-def _ff_call(env: Env, scenario: str) -> Any:
-    args, act = _FF[scenario]
-    return _ff_result(fn(env, "feedforward")(*_ff_inputs(*args), act))
+def ff_call_probe(scenario: str) -> Any:
+    def probe(env: Env) -> Any:
+        args, act = _FF[scenario]
+        return _ff_result(fn(env, "feedforward")(*_ff_inputs(*args), act))
+
+    return probe
 
 
-def probe_ff_example(env: Env) -> Any:
-    return _ff_call(env, "example")
+probe_ff_example = ff_call_probe("example")
 
 
-def probe_ff_activations(env: Env) -> Any:
-    return {key: _ff_call(env, key) for key in ("identity_one_sample", "relu")}
+def ff_mutation_probe(scenario: str) -> Any:
+    """A probe: feedforward on a scenario's inputs, and which arguments it changed."""
+
+    def probe(env: Env) -> Any:
+        (seed, *sizes), act = _FF[scenario]
+        args = _ff_inputs(seed, *sizes)
+        before = snapshot(*args)
+        out = fn(env, "feedforward")(*args, act)
+        return {"changed": changed_args(before, args, ["x", "W0", "W1", "W2"]),
+                "result": _ff_result(out)}
+
+    return probe
 
 
-def probe_ff_values(env: Env) -> Any:
-    return _ff_call(env, "values")
-
-
-def probe_ff_no_mutation(env: Env) -> Any:
-    args = _ff_inputs(14, 5, 3, 4, 2)
-    before = snapshot(*args)
-    out = fn(env, "feedforward")(*args, _sigmoid)
-    return {"changed": changed_args(before, args, ["x", "W0", "W1", "W2"]),
-            "result": _ff_result(out)}
+probe_ff_unchanged_public = ff_mutation_probe("unchanged_example")
 
 
 def _check_ff(got: Any, expected: Any, scenario: str, what: str) -> None:
@@ -198,7 +241,7 @@ _FF_SLIPS: list[tuple[dict[str, Any], str]] = [
      "applies a too"),
     ({"from_z": True}, "each z is computed from the previous layer's activations a, not from "
      "its z"),
-    ({"hidden": _sigmoid}, "use the activation function a that feedforward is given, not a "
+    ({"hidden": "sigmoid"}, "use the activation function a that feedforward is given, not a "
      "fixed sigmoid"),
 ]
 
@@ -226,21 +269,22 @@ def _ff_hint(got: Any, scenario: str) -> str:
     return ""
 
 
-@verdict_of
-def judge_ff_example(got: Any, expected: Any) -> None:
-    _check_ff(got, expected, "example", "feedforward")
+def judge_ff_for(*scenarios: tuple[str, str]):
+    """A judge of feedforward on each (scenario, what): the result itself, or a dict of them
+    by scenario when there are several."""
+
+    @verdict_of
+    def judge(got: Any, expected: Any) -> None:
+        if len(scenarios) == 1:
+            _check_ff(got, expected, *scenarios[0])
+            return
+        for scenario, what in scenarios:
+            _check_ff(got[scenario], expected[scenario], scenario, what)
+
+    return judge
 
 
-@verdict_of
-def judge_ff_activations(got: Any, expected: Any) -> None:
-    _check_ff(got["identity_one_sample"], expected["identity_one_sample"],
-              "identity_one_sample", "feedforward with a = identity and one sample")
-    _check_ff(got["relu"], expected["relu"], "relu", "feedforward with a = ReLU")
-
-
-@verdict_of
-def judge_ff_values(got: Any, expected: Any) -> None:
-    _check_ff(got, expected, "values", "feedforward")
+judge_ff_example = judge_ff_for(("example", "feedforward"))
 
 
 def _same_structure(mine: Any, right: Any) -> bool:
@@ -259,74 +303,97 @@ _IN_PLACE_HINT = "work on new arrays (e.g. np.vstack, np.concatenate or arr.copy
 
 @verdict_of
 def judge_unchanged(got: Any, expected: Any) -> None:
-    # Only a function that does its job earns this: a stub changes nothing either. Shapes and
-    # values are other cases' business.
-    require(got["result"] is not None and _same_structure(got["result"], expected["result"]),
-            "your function should return its result without changing its arguments; it "
-            "returned " + ("None." if got["result"] is None else
-                           f"{_structure(got['result'])}."))
+    # A claim about the arguments only where a change was seen; and only a function that does
+    # its job earns this case: a stub changes nothing either.
     changed = got.get("changed")
     require(isinstance(changed, list), "whether the arguments changed could not be seen.")
     require(not changed, f"your function changed its argument(s) {', '.join(map(str, changed))}"
             " while computing the result.", _IN_PLACE_HINT)
+    require(got["result"] is not None and _same_structure(got["result"], expected["result"]),
+            "your function left its arguments unchanged but should also return its result; it "
+            "returned " + ("None." if got["result"] is None else
+                           f"{_structure(got['result'])}."))
+    _require_same(got["result"], expected["result"], "the result")
+
+
+def _require_same(mine: Any, right: Any, what: str) -> None:
+    if isinstance(right, (list, tuple)):
+        for i, (m, r) in enumerate(zip(mine, right)):
+            _require_same(m, r, f"{what}[{i}]")
+        return
+    require_close(mine, right, what, rtol=1e-6,
+                  hint="the arguments stayed unchanged, but the values returned are not right")
 
 
 # ----------------------------------------------------------------------------- predict
 
 
-def _carried(error: BaseException, env: Env) -> bool:
-    """Whether an error escaping predict was raised inside the student's own feedforward or
-    sigmoid: it is then graded with them, not again with predict (error carried forward)."""
-    codes = {getattr(env.get(n), "__code__", None) for n in ("feedforward", "sigmoid")}
-    codes.discard(None)
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code in codes:
-            return True
-        tb = tb.tb_next
-    return False
-
-
-def _own_output(env: Env, args: tuple[Any, ...]) -> Any:
-    """a2 of the student's own feedforward with their own sigmoid, and its warnings: what a
-    predict that composes them right returns, whatever their mistakes."""
-    ff, sig = env.get("feedforward"), env.get("sigmoid")
-    if not (callable(ff) and callable(sig)):
-        return None
+def _outcome(f: Any, args: tuple[Any, ...]) -> dict[str, Any]:
+    """What ``f(*args)`` gives: {"out", "warnings"}, or {"raised": the exception's type}."""
     try:
-        result, warns = call_quietly(ff, *copies(*args), sig)
-        return {"out": plain(result[1][2]), "warnings": warns}
-    except Exception:  # noqa: BLE001 - then there is nothing to carry forward
+        out, warns = call_quietly(f, *copies(*args))
+    except Exception as e:  # noqa: BLE001 - the student's error is data for the judge
+        return {"raised": type(e).__name__, "message": _safe_str(e)}
+    return {"out": plain(out), "warnings": warns}
+
+
+def _marker(n: int, k: int, shift: float = 0.0) -> np.ndarray:
+    return np.linspace(-2.0, 2.0, n * k).reshape(n, k) + shift
+
+
+def _composition(predict: Any, args: tuple[Any, ...]) -> dict[str, Any] | None:
+    """predict run with the notebook's ``feedforward`` and ``sigmoid`` replaced by stand-ins
+    (a feedforward that returns marker arrays, tanh for the sigmoid): a predict that really
+    returns a2 of feedforward with sigmoid returns tanh of the marker, having passed its inputs
+    on. None if predict's globals cannot be reached."""
+    names = getattr(predict, "__globals__", None)
+    if not isinstance(names, dict):
         return None
+    x, w0, _, w2 = args
+    n, hidden, n_out = x.shape[0], w0.shape[1], w2.shape[1]
+    calls: list[bool] = []
+
+    def stand_in_feedforward(x_, w0_, w1_, w2_, a):
+        calls.append(all(np.array_equal(np.asarray(m), g) for m, g in
+                         zip((x_, w0_, w1_, w2_), args)))
+        zs = [_marker(n, hidden, -1.0), _marker(n, hidden, 1.0), _marker(n, n_out)]
+        return [zs, [a(v) for v in zs]]
+
+    def stand_in_sigmoid(v):
+        return np.tanh(np.asarray(v, dtype=float))
+
+    saved = {k: names[k] for k in ("feedforward", "sigmoid") if k in names}
+    names.update(feedforward=stand_in_feedforward, sigmoid=stand_in_sigmoid)
+    try:
+        result = _outcome(predict, args)
+    finally:
+        for k in ("feedforward", "sigmoid"):
+            names.pop(k, None)
+        names.update(saved)
+    return {**result, "passed_inputs": bool(calls) and all(calls)}
 
 
 def _predict_run(env: Env, args: tuple[Any, ...]) -> dict[str, Any]:
     predict = fn(env, "predict")
-    try:
-        out, warns = call_quietly(predict, *copies(*args))
-    except Exception as e:  # noqa: BLE001 - judged below, or re-raised as the probe's error
-        if _carried(e, env):
-            return {"carried": f"{type(e).__name__} inside feedforward or sigmoid"}
-        raise
-    return {"out": plain(out), "warnings": warns, "own": _own_output(env, args)}
+    run = _outcome(predict, args)
+    ff, sig = env.get("feedforward"), env.get("sigmoid")
+    # What the student's own feedforward and sigmoid give together, and whether predict really
+    # composes them: the judge carries their mistakes forward only then.
+    own = _outcome(lambda *a: ff(*a, sig)[1][2], args) if callable(ff) and callable(sig) \
+        else None
+    return {**run, "own": own, "composition": _composition(predict, args)}
 
 
-# The predict scenarios: _ff_inputs' arguments. |z| reaches about 3000 in "stable": far past
-# where exp overflows (about 709).
-_PREDICT = {"example": (20, 4, 3, 5, 2), "values": (21, 30, 10, 5, 3),
-            "stable": (22, 8, 6, 5, 3, 500.0)}
+# The predict scenarios: _ff_inputs' arguments (the hidden cases add theirs). |z| reaches
+# hundreds in "large_example": far past where a plain exp(-z) overflows (about 709).
+_PREDICT = {"example": (20, 4, 3, 5, 2), "large_example": (23, 5, 4, 5, 2, 300.0)}
 
 
-def probe_predict_example(env: Env) -> Any:
-    return _predict_run(env, _ff_inputs(*_PREDICT["example"]))
+def predict_probe(scenario: str) -> Any:
+    def probe(env: Env) -> Any:
+        return _predict_run(env, _ff_inputs(*_PREDICT[scenario]))
 
-
-def probe_predict_values(env: Env) -> Any:
-    return _predict_run(env, _ff_inputs(*_PREDICT["values"]))
-
-
-def probe_predict_stable(env: Env) -> Any:
-    return _predict_run(env, _ff_inputs(*_PREDICT["stable"]))
+    return probe
 
 
 _PREDICT_HINT = "predict is a2 of feedforward with the logistic sigmoid as the activation"
@@ -342,12 +409,9 @@ def _check_predict(got: dict[str, Any], expected: dict[str, Any], scenario: str,
     right = expected["out"]
     require(isinstance(out, np.ndarray) and out.shape == right.shape, f"{what} should be an "
             f"array of shape {right.shape}, got {type_name(out)}.", hint)
-    if scenario == "stable":
-        require(not got["warnings"], f"predict raised a warning for large inputs: "
-                f"{'; '.join(got['warnings'][:1])}.", "use the numerically stable sigmoid "
-                "(yours, from 2.1), not 1/(1 + np.exp(-z)) written again")
-        require(np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1)),
-                f"{what} should be finite and within [0, 1].", hint)
+    # A warning alone is no mistake here (stability is sigmoid's requirement): the values are.
+    require(np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1)),
+            f"{what} should be finite and within [0, 1].", hint)
     require_close(out, right, what, rtol=1e-6, hint=hint)
 
 
@@ -363,25 +427,43 @@ def _predict_hint(out: Any, scenario: str) -> str:
     slips = slip_models()
     if slips is not None:
         x, *ws = _ff_inputs(*_PREDICT[scenario])
-        for slip, value in slips.predict(x, ws, _sigmoid).items():
+        for slip, value in slips.predict(x, ws).items():
             if _close(out, value):
                 return _PREDICT_SLIPS[slip]
     return _PREDICT_HINT
 
 
-def _judge_predict(scenario: str, what: str):
+def _carried(got: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Error carried forward: predict composes the student's own feedforward and sigmoid (seen
+    with stand-ins for them) and gives exactly what those two give together, error or value."""
+    comp, right = got.get("composition"), expected.get("composition")
+    if not (isinstance(comp, dict) and isinstance(right, dict) and comp.get("passed_inputs")
+            and _same_result(comp.get("out"), right.get("out"))):
+        return False
+    own = got.get("own")
+    if not isinstance(own, dict):
+        return False
+    if "raised" in got:
+        return own.get("raised") == got["raised"]
+    return _same_result(got.get("out"), own.get("out"))
+
+
+def judge_predict_for(scenario: str, what: str):
     @verdict_of
     def judge(got: Any, expected: Any) -> None:
-        if got.get("carried"):
-            return  # the error is feedforward's or sigmoid's, and costs points there
+        if "raised" in got:
+            if _carried(got, expected):
+                return  # the error is feedforward's or sigmoid's, and costs points there
+            from ..hints import hint_for
+
+            kind, text = str(got["raised"]), str(got.get("message", ""))
+            return Crash(False, f"Your code raised {kind}: {text}",
+                         hint_for(kind, text, "predict"), kind)
         try:
             _check_predict(got, expected, scenario, what)
         except Reject:
-            own = got.get("own")
-            # predict returns exactly what the student's own feedforward and sigmoid give
-            # (warnings included): their mistakes are graded with them, not again here.
-            if isinstance(own, dict) and _same_result(got["out"], own["out"]) and \
-                    sorted(got["warnings"]) == sorted(own["warnings"]):
+            # their mistakes are graded with feedforward and sigmoid, not again here
+            if _carried(got, expected):
                 return
             raise
 
@@ -406,39 +488,43 @@ def probe_fp_example(env: Env) -> Any:
     return plain(fn(env, "forward_propagation")(w, w.copy(), _square))
 
 
-def _fp_bias_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = _rng(30)
-    return rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal(3)
+# The bias scenarios: the seed and shapes of (W, A, b) (the hidden cases add theirs).
+_FP_BIAS: dict[str, tuple[int, tuple[int, int], tuple[int, int]]] = {
+    "bias_example": (33, (2, 3), (3, 4)),
+}
+
+
+def fp_bias_inputs(scenario: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """W, A and a 1-D b of nonzero biases for a scenario."""
+    seed, w_shape, a_shape = _FP_BIAS[scenario]
+    rng = _rng(seed)
+    w, a = rng.standard_normal(w_shape), rng.standard_normal(a_shape)
+    return w, a, rng.standard_normal(w_shape[0]) + np.sign(rng.standard_normal(w_shape[0]))
 
 
 _FP_FUNCTIONS = {"identity": lambda v: v, "tanh": np.tanh}
 
 
-def probe_fp_bias(env: Env) -> Any:
-    fp = fn(env, "forward_propagation")
-    return {key: plain(fp(*copies(*_fp_bias_inputs()[:2]), f, _fp_bias_inputs()[2]))
-            for key, f in _FP_FUNCTIONS.items()}
+def fp_bias_probe(scenario: str) -> Any:
+    def probe(env: Env) -> Any:
+        fp = fn(env, "forward_propagation")
+        w, a, b = fp_bias_inputs(scenario)
+        return {key: plain(fp(*copies(w, a), f, b.copy())) for key, f in _FP_FUNCTIONS.items()}
+
+    return probe
 
 
-def _fp_no_bias_inputs() -> tuple[np.ndarray, np.ndarray]:
-    rng = _rng(31)
-    return rng.standard_normal((2, 5)), rng.standard_normal((5, 1))
+def fp_mutation_probe(scenario: str) -> Any:
+    """A probe: forward_propagation with biases and f = tanh, and which arguments changed."""
 
+    def probe(env: Env) -> Any:
+        w, a, b = fp_bias_inputs(scenario)
+        before = snapshot(w, a, b)
+        out = fn(env, "forward_propagation")(w, a, np.tanh, b)
+        return {"changed": changed_args(before, (w, a, b), ["W", "A", "b"]),
+                "result": plain(out)}
 
-def probe_fp_no_bias(env: Env) -> Any:
-    w, a = _fp_no_bias_inputs()
-    fp = fn(env, "forward_propagation")
-    return {"none": plain(fp(*copies(w, a), np.tanh)),
-            "zeros": plain(fp(*copies(w, a), np.tanh, np.zeros(2)))}
-
-
-def probe_fp_no_mutation(env: Env) -> Any:
-    rng = _rng(32)
-    args = (rng.standard_normal((3, 2)), rng.standard_normal((2, 4)))
-    b = rng.standard_normal(3)
-    before = snapshot(*args, b)
-    out = fn(env, "forward_propagation")(*args, np.tanh, b)
-    return {"changed": changed_args(before, (*args, b), ["W", "A", "b"]), "result": plain(out)}
+    return probe
 
 
 _BIAS_HINT = "append the biases as a column of W and a row of ONES to A: the ones multiply the " \
@@ -466,11 +552,15 @@ def _fp_shape_hint(mine: Any, right: Any) -> str:
     return ""
 
 
-@verdict_of
-def judge_fp_bias(got: Any, expected: Any) -> None:
-    for key in _FP_FUNCTIONS:
-        require_close(got[key], expected[key], f"forward_propagation with biases and f = {key}",
-                      rtol=1e-6, hint=lambda key=key: _fp_hint(got[key], expected[key], key))
+def judge_fp_bias_for(scenario: str):
+    @verdict_of
+    def judge(got: Any, expected: Any) -> None:
+        for key in _FP_FUNCTIONS:
+            require_close(got[key], expected[key], f"forward_propagation with biases b (1-D) "
+                          f"and f = {key}", rtol=1e-6,
+                          hint=lambda key=key: _fp_hint(got[key], expected[key], key, scenario))
+
+    return judge
 
 
 _FP_SLIPS = {
@@ -481,13 +571,13 @@ _FP_SLIPS = {
 }
 
 
-def _fp_hint(mine: Any, right: np.ndarray, key: str) -> str:
+def _fp_hint(mine: Any, right: np.ndarray, key: str, scenario: str) -> str:
     """Which slip in the bias trick gives ``mine`` (recomputed from the probe's inputs)."""
     shape = _fp_shape_hint(mine, right)
     slips = slip_models()
     if shape or slips is None or not isinstance(mine, np.ndarray) or mine.shape != right.shape:
         return shape or _BIAS_HINT
-    for slip, value in slips.bias_trick(*_fp_bias_inputs(), _FP_FUNCTIONS[key]).items():
+    for slip, value in slips.bias_trick(*fp_bias_inputs(scenario), _FP_FUNCTIONS[key]).items():
         if np.allclose(mine, value, rtol=1e-6, atol=1e-9):
             return _FP_SLIPS[slip]
     return _BIAS_HINT
@@ -498,51 +588,34 @@ def _forgot_f(got: Any, w: np.ndarray, a: np.ndarray) -> bool:
     return slips is not None and _close(got, slips.without_f(w, a))
 
 
-@verdict_of
-def judge_fp_no_bias(got: Any, expected: Any) -> None:
-    w, a = _fp_no_bias_inputs()
-    for key, what in (("none", "forward_propagation with b=None and one sample"),
-                      ("zeros", "forward_propagation with zero biases and one sample")):
-        hint = _fp_shape_hint(got[key], expected[key]) or (
-            _NO_F_HINT if _forgot_f(got[key], w, a) else "b=None means a bias of zeros; A may "
-            "have a single column (one sample)")
-        require_close(got[key], expected[key], what, rtol=1e-6, hint=hint)
-
-
 # ----------------------------------------------------------------------------- the cases
 
 CASES = [
     Case("init_weights.shapes", "init_weights", 2, False,
-         "returns three arrays of the right shapes", probe_init_shapes, judge_init_shapes),
-    Case("init_weights.normal", "init_weights", 4, True,
-         "entries look standard normal (mean 0, spread 1)", probe_init_sample, judge_init_normal),
-    Case("init_weights.fresh", "init_weights", 2, True, "new values on every call",
-         probe_init_sample, judge_init_fresh),
+         "returns three arrays of random weights of the right shapes", probe_init_shapes,
+         judge_init_shapes),
+    Case("init_weights.sample_example", "init_weights", 2, False,
+         "entries look standard normal (mean 0, spread 1), new values on every call",
+         probe_init_sample_public, judge_init_sample_public),
     Case("feedforward.example", "feedforward", 3, False,
-         "returns [[z0, z1, z2], [a0, a1, a2]] with the right values on a small example",
-         probe_ff_example, judge_ff_example),
-    Case("feedforward.any_activation", "feedforward", 3, True,
-         "works for any activation and for a single sample", probe_ff_activations,
-         judge_ff_activations),
-    Case("feedforward.values", "feedforward", 2, True, "right values on a larger network",
-         probe_ff_values, judge_ff_values),
-    Case("feedforward.no_mutation", "feedforward", 2, True, "does not change its arguments",
-         probe_ff_no_mutation, judge_unchanged),
+         "returns [[z0, z1, z2], [a0, a1, a2]] with the right values on a small example "
+         "(a = tanh)", probe_ff_example, judge_ff_example),
+    Case("feedforward.unchanged_example", "feedforward", 1, False,
+         "leaves its arguments unchanged (and returns the right values)",
+         probe_ff_unchanged_public, judge_unchanged),
     Case("predict.example", "predict", 2, False, "right shape and values on a small example",
-         probe_predict_example, _judge_predict("example", "predict's output")),
-    Case("predict.values", "predict", 2, True, "right values on more samples",
-         probe_predict_values, _judge_predict("values", "predict's output")),
-    Case("predict.stable", "predict", 2, True, "no overflow for large weights",
-         probe_predict_stable, _judge_predict("stable", "predict's output for large "
-                                              "weights")),
+         predict_probe("example"), judge_predict_for("example", "predict's output")),
+    Case("predict.large_example", "predict", 1, False,
+         "right values, finite and within [0, 1], for large weights",
+         predict_probe("large_example"),
+         judge_predict_for("large_example", "predict's output for large weights")),
     Case("forward_propagation.example", "forward_propagation", 2, False,
          "the worked example W = A = [[1, 2], [3, 4]], f = square", probe_fp_example,
          judge_fp_example),
-    Case("forward_propagation.bias", "forward_propagation", 4, True,
-         "biases are applied through the bias trick", probe_fp_bias, judge_fp_bias),
-    Case("forward_propagation.no_bias", "forward_propagation", 2, True,
-         "b=None means zero biases; works for a single sample", probe_fp_no_bias,
-         judge_fp_no_bias),
-    Case("forward_propagation.no_mutation", "forward_propagation", 2, True,
-         "does not change its arguments", probe_fp_no_mutation, judge_unchanged),
+    Case("forward_propagation.bias_example", "forward_propagation", 2, False,
+         "nonzero biases b (a 1-D array) are applied through the bias trick",
+         fp_bias_probe("bias_example"), judge_fp_bias_for("bias_example")),
+    Case("forward_propagation.unchanged_example", "forward_propagation", 1, False,
+         "leaves W, A and b unchanged (and returns the right values)",
+         fp_mutation_probe("bias_example"), judge_unchanged),
 ]
