@@ -179,9 +179,7 @@ class Judges:
                     raise JudgeOverrun(_CRASHED)
                 if msg.get("case") != case_id:
                     raise JudgeOverrun(_CRASHED)
-                verdicts[case_id] = Verdict(bool(msg.get("ok")),
-                                            _clip(msg.get("message"), MAX_MESSAGE),
-                                            _clip(msg.get("hint"), MAX_HINT))
+                verdicts[case_id] = _verdict(msg)
         finally:
             spent[0] += time.monotonic() - start
 
@@ -347,8 +345,22 @@ def serve(cfg: dict[str, Any]) -> None:
                 os._exit(3)  # the parent sees the process gone and restarts it
             _send(stdout, {"case": case_id, "ok": verdict.ok,
                            "message": _clip(verdict.message, MAX_MESSAGE),
-                           "hint": _clip(verdict.hint, MAX_HINT)})
+                           "hint": _clip(verdict.hint, MAX_HINT),
+                           # A crash keeps its kind: the student's message names it.
+                           "crash": getattr(verdict, "error_type", None)})
             del verdict
+
+
+def _verdict(msg: dict[str, Any]) -> Verdict:
+    """The verdict a judge process reported (a crash stays a ``Crash``)."""
+    from .cases import Crash
+
+    ok, message = bool(msg.get("ok")), _clip(msg.get("message"), MAX_MESSAGE)
+    hint = _clip(msg.get("hint"), MAX_HINT)
+    crash = msg.get("crash")
+    if isinstance(crash, str):
+        return Crash(ok, message, hint, crash[:80])
+    return Verdict(ok, message, hint)
 
 
 def _warm_torch() -> None:

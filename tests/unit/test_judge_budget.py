@@ -85,7 +85,8 @@ def test_real_judges_in_their_process_give_the_verdicts_judged_here():
     from hw3.cases import CASES, judge, load_expected
 
     expected = load_expected()
-    probes = {c: wire.encode(expected[c]) for c in CASES}
+    # Form cases record no expected data: they are judged on a missing answer, alike both ways.
+    probes = {c: wire.encode(expected.get(c)) for c in CASES}
     probes["sigmoid.values"] = wire.encode({"error": {"type": "ValueError", "message": "no"}})
     here = {c: judge(CASES[c], probes[c], expected) for c in CASES}
     pool = JudgePool(2)
