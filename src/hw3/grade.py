@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import wire
 from .cases import CASES, QUESTIONS, feedback, judge, load_expected
 from .checking import Verdict
 from .judging import Budget, JudgePool
@@ -112,11 +111,6 @@ def judge_all(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Ver
     """Judge every case from the child's encoded probe data (a case without data fails)."""
     return {case_id: judge(case, probes.get(case_id), expected)
             for case_id, case in CASES.items()}
-
-
-def warm_judges(expected: dict[str, Any]) -> None:
-    """Judge the reference's own data once: the judges' imports and caches are then warm."""
-    judge_all({case_id: wire.encode(data) for case_id, data in expected.items()}, expected)
 
 
 def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],

@@ -14,7 +14,8 @@ runs: student code never runs as root beside the hidden tests. Which isolation w
 instructor-only output (a hidden test entry and ``extra_data``), never to students.
 
 Time: the notebook gets ``--timeout`` seconds (8 minutes), and whatever happens a results.json
-is written by ``--deadline`` (9.5 minutes), inside Gradescope's default limit of 10 minutes.
+is written by ``--deadline`` (9.5 minutes), inside Gradescope's default limit of 10 minutes;
+the judges' budget (``GRADESCOPE_JUDGING``) fits between the two.
 """
 
 from __future__ import annotations
@@ -32,10 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .judging import Budget
 from .submission import SUFFIXES
 
 DEFAULT_TIMEOUT = 480.0  # the notebook's wall time, seconds
 DEFAULT_DEADLINE = 570.0  # results.json is written by then, whatever happens
+# Judging takes well under a second (a few seconds when a training loop's slips are
+# recomputed): 30 s a case, 60 s in all, keeps notebook + judging inside DEFAULT_DEADLINE.
+GRADESCOPE_JUDGING = Budget(case_seconds=30.0, submission_seconds=60.0)
 NOBODY = 65534  # the unprivileged-user sandbox's uid for student code
 ISOLATION_ENV = "HW3_GRADESCOPE_ISOLATION"  # instructors' override of the choice below
 
@@ -403,8 +408,10 @@ def grade_upload(root: Path, timeout: float, requested: str,
     if isolation.mode is None:
         return gradescope_results(None, questions, config, isolation,
                                   time.monotonic() - start), None
+    # The judges' budget fits between the notebook's limit and the deadline, so an overrun
+    # costs its cases, never the partial scores of the whole submission.
     graded = grade_paths(subs, Options(workers=1, timeout=timeout, cache_dir=None,
-                                       isolation=isolation.mode))
+                                       isolation=isolation.mode, judge_budget=GRADESCOPE_JUDGING))
     entry = graded["submissions"][0]
     return gradescope_results(entry, graded["questions"], config, isolation,
                               time.monotonic() - start), entry

@@ -129,6 +129,16 @@ def test_csv_round_trip_and_errors(db):
             parse_marks_csv(bad, POSSIBLE, ["amy", "ben"])
 
 
+def test_a_formula_like_id_is_neutralised_in_the_csv_and_read_back(db):
+    ids = ['=HYPERLINK("http:x","y")', "+cmd", "amy"]
+    out = marks_csv([Q], ids, {})
+    cells = [line.split(",")[0] for line in out.splitlines()[1:]]
+    assert all(not c.lstrip('"').startswith(("=", "+")) for c in cells), out
+    filled = "".join(line + ("1" if i else "") + "\n"
+                     for i, line in enumerate(out.splitlines()))
+    assert parse_marks_csv(filled, POSSIBLE, ids) == {i: {Q: 1.0} for i in ids}
+
+
 def test_the_anonymous_order_secret_is_kept(db):
     with Store(db) as s:
         first = s.secret()

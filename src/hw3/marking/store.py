@@ -238,11 +238,13 @@ class _Tx:
 
 def marks_csv(questions: Sequence[str], ids: Iterable[str], marks: Marks) -> str:
     """``id`` plus one column per manual question; an empty cell is an answer not marked."""
+    from ..report import csv_cell  # ids are file names a student chose: no formulas
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["id", *questions])
     for sub in ids:
-        row = [sub]
+        row = [csv_cell(sub)]
         for q in questions:
             m = marks.get(sub, {}).get(q)
             row.append("" if m is None or m.score is None else f"{m.score:g}")
@@ -274,6 +276,8 @@ def parse_marks_csv(text: str, possible: Mapping[str, float],
         if len(row) != len(header):
             raise MarksError(f"line {n}: {len(row)} fields, but the header has {len(header)}")
         sub = row[0].strip()
+        if sub not in known and sub.startswith("'") and sub[1:] in known:
+            sub = sub[1:]  # written neutralised by marks_csv (a formula-like id)
         if sub not in known:
             raise MarksError(f"line {n}: no submission {sub[:60]!r} in the results")
         if sub in out:
