@@ -400,6 +400,8 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         pool.shutdown(wait=False, cancel_futures=True)
         for w in workers:
             w.kill()
+        if judges is not None:
+            judges.close(wait=0)  # a verdict in progress is not kept: no need to wait for it
         partial = summary(results)
         partial["interrupted"] = {
             "finished": len(results), "total": len(files),

@@ -92,7 +92,8 @@ class Judges:
             todo = [c for c in todo if c not in verdicts]
         return verdicts, notes
 
-    def close(self) -> None:
+    def close(self, wait: float = 2.0) -> None:
+        """Stop the process: it ends when its input does, or is killed after ``wait`` s."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -100,7 +101,7 @@ class Judges:
             if proc.stdin:
                 proc.stdin.close()  # the process ends when its input does
         try:
-            proc.wait(timeout=2.0)
+            proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -245,11 +246,12 @@ class JudgePool:
         with self._cond:
             return len(self._busy_since)
 
-    def close(self) -> None:
+    def close(self, wait: float = 2.0) -> None:
+        """Stop every judge process (``wait=0``: kill them now, as on Ctrl-C)."""
         with self._cond:
             judges, self._all, self._idle = self._all, [], []
         for j in judges:
-            j.close()
+            j.close(wait)
 
     def _take(self) -> Judges:
         with self._cond:
