@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +101,30 @@ def fixture_meta(path: Path) -> dict[str, str]:
         if sep and key.isidentifier():
             meta[key] = value.strip()
     return meta
+
+
+# Debian's Chromium, never the browser Playwright would download (the network is closed); the
+# flags keep it from reaching for Google's hosts at every start.
+CHROMIUM = Path(os.environ.get("HW3_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def headless_chromium() -> Iterator[Any]:
+    """A Playwright browser on Debian's Chromium, for a module fixture to yield from; the test
+    skips where Chromium or Playwright is missing."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright for Python not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                    timeout=60_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
+

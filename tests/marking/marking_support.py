@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import subprocess
 import sys
@@ -21,9 +20,6 @@ from hw3.submission import assign_ids, discover, read
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "student_template" / "hw3.ipynb"
-CHROMIUM = Path(os.environ.get("HW3_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 SCRIPT = "<script>document.title='owned'</script><img src=x onerror=\"document.title='img'\">"
 # Three students with written answers (one hostile), one who left the template as it was.

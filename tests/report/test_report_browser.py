@@ -7,32 +7,20 @@ when /usr/bin/chromium is absent. Screenshots go to ``test-artifacts/`` at the r
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from report_sample import make_results
+from support import headless_chromium
 
 from hw3.report import write_reports
 
-CHROMIUM = Path(os.environ.get("HW3_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, timeout=60_000)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from headless_chromium()
 
 
 @pytest.fixture(scope="module")
