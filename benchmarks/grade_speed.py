@@ -124,7 +124,7 @@ def _rss(pid: int) -> int:
 
 
 def hw3_parallel(notebooks: list[Path], workers: int) -> tuple[float, dict[str, Any], Any]:
-    from hw3.grade import Options, grade_paths
+    from hw3.grading.grade import Options, grade_paths
 
     with MemoryWatch() as memory:
         start = time.perf_counter()
@@ -142,7 +142,7 @@ import numpy, sympy, torch, IPython  # the floor excludes imports: warm workers 
 torch.set_num_threads(1)
 warnings.simplefilter("ignore")
 from hw3.cases import CASES, judge, load_expected, run_probes
-from hw3.submission import strip_otter
+from hw3.grading.submission import strip_otter
 expected = load_expected()
 out = []
 for path in sys.argv[1:]:

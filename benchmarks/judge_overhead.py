@@ -1,5 +1,5 @@
-"""What judging in the budgeted judge process (hw3.judging) costs over judging in the grader's
-own process, per submission, on the real probe data of a class.
+"""What judging in the budgeted judge process (hw3.grading.judging) costs over judging in the
+grader's own process, per submission, on the real probe data of a class.
 
     python benchmarks/judge_overhead.py [--class examples/sample_class] [--repeat 3]
 
@@ -33,8 +33,8 @@ def main() -> None:
     matplotlib.use("Agg")
     from hw3.bank import run_cells
     from hw3.cases import CASES, judge, load_expected, run_probes
-    from hw3.judging import JudgePool
-    from hw3.submission import discover, read
+    from hw3.grading.judging import JudgePool
+    from hw3.grading.submission import discover, read
 
     expected = load_expected()
     data = []

@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from hw3.execute import execute_submission
+from hw3.grading.execute import execute_submission
 from hw3.sandbox import Limits, Worker
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from hw3 import __version__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bank"]:
         # `hw3 bank` passes every option, --help included, to the bank's own parser.
-        from .bank import main as bank_main
+        from hw3.bank import main as bank_main
 
         return bank_main(argv[1:])
     args = parser.parse_args(argv)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import BuildError, build, find_root, stale_products
+    from hw3.build import BuildError, build, find_root, stale_products
 
     try:
         root = args.root or find_root()
@@ -107,8 +107,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .grade import Interrupted, Options, grade_paths
-    from .submission import discover
+    from hw3.grading.grade import Interrupted, Options, grade_paths
+    from hw3.grading.submission import discover
 
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
@@ -123,7 +123,7 @@ def _grade(args: argparse.Namespace) -> int:
               f"{', '.join(map(str, args.paths))}; nothing was written", file=sys.stderr)
         return 2
     if args.roster is not None:
-        from .report import read_roster
+        from hw3.report import read_roster
 
         read_roster(args.roster)  # a bad roster stops the run before any grading
     options = Options(workers=max(1, args.workers), timeout=args.timeout,
@@ -145,7 +145,7 @@ def _grade(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.update(k)
 
-    from .sandbox import SandboxError
+    from hw3.sandbox import SandboxError
 
     interrupted: Interrupted | None = None
     try:
@@ -231,7 +231,7 @@ def summary_line(results: dict, roster: Path | None = None) -> str:
         modes = sorted({str(s.get("isolation") or "unknown").split(" ")[0] for s in weak})
         parts.append(f"weakly isolated ({', '.join(modes)}): {_names(weak)}")
     if roster is not None:
-        from .report import unmatched
+        from hw3.report import unmatched
 
         for problem, ids in unmatched(results, roster).items():
             if ids:
@@ -242,7 +242,7 @@ def summary_line(results: dict, roster: Path | None = None) -> str:
 
 def _isolation_ok(isolation: str) -> bool:
     """Say loudly, before anything runs, when students' code will not be fully sandboxed."""
-    from .sandbox import ENV_VAR, requested_mode
+    from hw3.sandbox import ENV_VAR, requested_mode
 
     try:
         mode = requested_mode(isolation)
@@ -262,8 +262,8 @@ def _isolation_ok(isolation: str) -> bool:
 
 
 def _write_out(results: dict, out: Path, roster: Path | None) -> None:
-    from .marking.merge import find_marks, say_provisional
-    from .report import write_reports
+    from hw3.marking.merge import find_marks, say_provisional
+    from hw3.report import write_reports
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
@@ -273,8 +273,8 @@ def _write_out(results: dict, out: Path, roster: Path | None) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .marking.merge import find_marks, say_provisional
-    from .report import load_results, write_reports
+    from hw3.marking.merge import find_marks, say_provisional
+    from hw3.report import load_results, write_reports
 
     results = load_results(args.dir)
     marks = find_marks(results, args.dir, args.marks)
@@ -286,7 +286,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _mark(args: argparse.Namespace) -> int:
-    from .marking.app import serve
+    from hw3.marking.app import serve
 
     def announce(url: str) -> None:
         print(f"Marking {args.dir}: open this address in a browser (Ctrl-C to stop):\n  {url}",
@@ -297,7 +297,7 @@ def _mark(args: argparse.Namespace) -> int:
 
 
 def _rubric(args: argparse.Namespace) -> int:
-    from .cases import QUESTIONS
+    from hw3.cases import QUESTIONS
 
     print("| question | case | points | visibility | what it checks |")
     print("| --- | --- | ---: | --- | --- |")

@@ -232,7 +232,7 @@ def test_recognisable_mistakes_get_their_hint(inprocess):
 
 
 def test_slip_models_stay_with_the_grader():
-    # hw3.slips recomputes answers with a twist: the students' checks must not carry it.
+    # hw3.grading.slips recomputes answers with a twist: the students' checks must not carry it.
     from hw3.build import PACKAGE_DIR, STUDENT_MODULES
 
     shipped = {p.name for pattern in STUDENT_MODULES for p in PACKAGE_DIR.glob(pattern)}
@@ -240,7 +240,7 @@ def test_slip_models_stay_with_the_grader():
 
 
 def test_verdicts_do_not_depend_on_the_slip_models(fixtures, root, monkeypatch):
-    # Where hw3.slips is missing (a student's grader.check), only the hints get plainer.
+    # Where hw3.grading.slips is missing (a student's grader.check), only the hints get plainer.
     from hw3.cases import numpy_net, torch_train
 
     for module in (numpy_net, torch_train):

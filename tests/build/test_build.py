@@ -192,7 +192,7 @@ def test_template_ships_public_tests_and_public_data_only(root):
     # The theory form cases compare with nothing: their data would be the answers.
     assert set(data) == {i for i in public if CASES[i].uses_expected}
     # Nothing of the grader itself goes to students.
-    assert not names & {"hw3/grade.py", "hw3/sandbox.py", "hw3/build.py"}
+    assert not names & {"hw3/grading/grade.py", "hw3/sandbox/__init__.py", "hw3/build/__init__.py"}
 
 
 def test_autograder_zip_has_every_test_and_all_data(root):

@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hw3 import equivalence
-from hw3.build import CHECKS_ZIP, Layout, differing_products, write_zip
+from hw3.build import CHECKS_ZIP, Layout, differing_products, equivalence, write_zip
 
 _FLOAT = re.compile(r"-?\d+\.\d{8,}")
 

@@ -17,9 +17,9 @@ from support import AUTOGRADER, ROOT
 
 from hw3.build import package_tree, read_pins
 from hw3.cases import CASES, QUESTIONS
-from hw3.checking import Verdict
-from hw3.grade import questions_summary, score
-from hw3.gradescope import Isolation, gradescope_results, otter_config
+from hw3.cases.checking import Verdict
+from hw3.grading.grade import questions_summary, score
+from hw3.grading.gradescope import Isolation, gradescope_results, otter_config
 
 
 def _zip() -> zipfile.ZipFile:
@@ -39,7 +39,8 @@ def test_the_zip_carries_a_wheel_of_the_whole_package_with_its_hidden_data():
     names = set(wheel.namelist())
     # Every file of the package as it is here (no hand-kept list), grader side included.
     assert {name for name, _ in package_tree({})} <= names
-    assert {"hw3/grade.py", "hw3/gradescope.py", "hw3/sandbox.py", "hw3/slips.py",
+    assert {"hw3/grading/grade.py", "hw3/grading/gradescope.py", "hw3/sandbox/__init__.py",
+            "hw3/grading/slips.py",
             "hw3/data/expected_hidden.json", "hw3/data/expected_public.json"} <= names
     hidden = json.loads(wheel.read("hw3/data/expected_hidden.json"))
     assert {c for c, case in CASES.items() if case.hidden} <= set(hidden)
@@ -82,8 +83,8 @@ def test_setup_installs_no_pdf_tools_or_chromium_when_pdfs_are_off():
     assert config["pdf"] is False
     assert "chromium" not in setup and "texlive" not in setup and "pandoc" not in setup
     assert "mamba env create -f /autograder/source/environment.yml" in setup
-    assert "import hw3.gradescope" in setup  # a broken image fails when it is built
-    assert "from hw3.gradescope import main" in run_otter and "sys.path" not in run_otter
+    assert "import hw3.grading.gradescope" in setup  # a broken image fails when it is built
+    assert "from hw3.grading.gradescope import main" in run_otter and "sys.path" not in run_otter
 
 
 # ----------------------------------------------------------------------------- results.json

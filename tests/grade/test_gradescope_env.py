@@ -162,7 +162,8 @@ def _isolation(results: dict) -> str:
 
 def test_environment_is_the_zips_own(image):
     """hw3 comes from the zip's wheel, grader side and hidden data included, not this repo."""
-    proc = image.run([str(image.python), "-I", "-c", "import hw3, hw3.grade, hw3.slips, json;"
+    proc = image.run([str(image.python), "-I", "-c",
+                      "import hw3, hw3.grading.grade, hw3.grading.slips, json;"
                       "from hw3.cases import load_expected; print(hw3.__file__);"
                       "print(len(load_expected()))"])
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -260,7 +261,7 @@ def test_without_namespaces_students_run_as_nobody_and_cannot_read_the_grader(im
     secret = [site / "hw3" / "data" / "expected_hidden.json", f"{MOUNT}/source/tests/q3_1.py",
               f"{MOUNT}/source/files/hw3_checks.zip", f"{MOUNT}/results"]
     attempt = ("import subprocess, sys\n"
-               "from hw3.gradescope import open_python_path\n"
+               "from hw3.grading.gradescope import open_python_path\n"
                "open_python_path()\n"
                "code = ('import os, sys\\nfor p in sys.argv[1:]:\\n    try:\\n'\n"
                "        '        os.listdir(p) if os.path.isdir(p) else open(p).read(1)\\n'\n"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from support import ROOT, SOLUTION, TEMPLATE, fixture_meta, notebook_with
 
-from hw3.execute import MAX_OUTPUT_CHARS
-from hw3.grade import Options, grade_paths
+from hw3.cases.job import MAX_OUTPUT_CHARS
+from hw3.grading.grade import Options, grade_paths
 from hw3.report import write_reports
 from hw3.sandbox import Worker
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import nbformat
 
-from hw3.grade import questions_summary, score
+from hw3.grading.grade import questions_summary, score
+from hw3.grading.submission import assign_ids, discover, read
 from hw3.marking.rubric import load_manual, manual_summary
-from hw3.submission import assign_ids, discover, read
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "student_template" / "hw3.ipynb"

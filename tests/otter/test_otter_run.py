@@ -7,7 +7,7 @@ import pytest
 from support import SOLUTION, TEMPLATE, otter_run
 
 from hw3.cases import QUESTIONS
-from hw3.grade import Options, grade_paths
+from hw3.grading.grade import Options, grade_paths
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hw3.execute import execute_submission
+from hw3.grading.execute import execute_submission
 from hw3.sandbox import Limits, SandboxError, Worker
 
 HOSTILE = Path(__file__).parent / "hostile"

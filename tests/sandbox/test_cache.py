@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hw3.grade import Cache, Options, grade_paths
-from hw3.submission import Submission
+from hw3.grading.grade import Cache, Options, grade_paths
+from hw3.grading.submission import Submission
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "hw3.ipynb"

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from hw3 import wire
-from hw3.execute import execute_submission, run_job
+from hw3.cases import wire
+from hw3.cases.job import run_job
+from hw3.grading.execute import execute_submission
 from hw3.sandbox import FrameReader, Limits, ProtocolError, encode_frame
 
 # ----------------------------------------------------------------------------- run_job

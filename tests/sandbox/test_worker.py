@@ -10,7 +10,7 @@ import pytest
 from _sandbox_helpers import TEST_LIMITS, run, statuses
 
 import hw3.sandbox as sandbox
-from hw3 import wire
+from hw3.cases import wire
 from hw3.sandbox import Worker
 
 

@@ -1,4 +1,4 @@
-"""Judges for tests of hw3.judging's budget (a stand-in for hw3.cases, loaded by name in the
+"""Judges for tests of hw3.grading.judging's budget (a stand-in for hw3.cases, loaded by name in the
 judge process): one that never ends, one that allocates without bound, one that kills its
 process, and right ones beside them."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hw3.checking import Verdict
+from hw3.cases.checking import Verdict
 
 
 def _fine(text: str | None) -> Verdict:

@@ -8,9 +8,9 @@ import json
 import pytest
 import sympy as sp
 
-from hw3 import wire
-from hw3.checking import CANONICAL, sym_equal
-from hw3.hints import MAX_MESSAGE, explain_error, hint_for
+from hw3.cases import wire
+from hw3.cases.checking import CANONICAL, sym_equal
+from hw3.cases.hints import MAX_MESSAGE, explain_error, hint_for
 
 D = sp.Symbol("D")
 

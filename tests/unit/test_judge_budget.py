@@ -1,5 +1,6 @@
-"""The judges' budget (hw3.judging): a judge that never ends, allocates without bound or kills
-its process is stopped and costs only its own case; the cases around it are judged as usual."""
+"""The judges' budget (hw3.grading.judging): a judge that never ends, allocates without bound or
+kills its process is stopped and costs only its own case; the cases around it are judged as
+usual."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from hw3.judging import MAX_HINT, MAX_MESSAGE, Budget, JudgePool, Judges
+from hw3.grading.judging import MAX_HINT, MAX_MESSAGE, Budget, JudgePool, Judges
 
 IDS = ["before", "loops", "middle", "eats", "dies", "long", "after"]
 
@@ -81,8 +82,7 @@ def test_an_overrun_in_one_thread_does_not_hold_up_another():
 
 
 def test_real_judges_in_their_process_give_the_verdicts_judged_here():
-    from hw3 import wire
-    from hw3.cases import CASES, judge, load_expected
+    from hw3.cases import CASES, judge, load_expected, wire
 
     expected = load_expected()
     # Form cases record no expected data: they are judged on a missing answer, alike both ways.

@@ -1,15 +1,11 @@
-"""Messages from the sandboxed child are checked in order and capped (hw3.execute._parse): a
-forged frame cannot rewrite a cell or a probe, and nothing kept is larger than its cap."""
+"""Messages from the sandboxed child are checked in order and capped (hw3.cases.job.parse_messages):
+a forged frame cannot rewrite a cell or a probe, and nothing kept is larger than its cap."""
 
 from __future__ import annotations
 
-from hw3.execute import (
-    MAX_ERROR_CHARS,
-    MAX_OUTPUT_CHARS,
-    MAX_OUTPUTS_CHARS,
-    _parse,
-    execute_submission,
-)
+from hw3.cases.job import MAX_ERROR_CHARS, MAX_OUTPUT_CHARS, MAX_OUTPUTS_CHARS
+from hw3.cases.job import parse_messages as _parse
+from hw3.grading.execute import execute_submission
 from hw3.sandbox import FrameReader, ProtocolError, encode_frame
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from hw3.grading.submission import strip_otter
 from hw3.report import csv_cell
-from hw3.submission import strip_otter
 
 
 @pytest.mark.parametrize("source, kept", [

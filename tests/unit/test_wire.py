@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from hw3 import wire
+from hw3.cases import wire
 
 
 @pytest.mark.parametrize("value", [

@@ -2,7 +2,7 @@
 
 A case's **probe** runs beside the student's code (in the student's kernel under Otter, in the
 sandboxed child under ``hw3 grade``): it calls the student's names on fixed inputs and returns
-plain data only (see ``hw3.wire``). Its **judge** runs where the grade is decided: it compares
+plain data only (see ``hw3.cases.wire``). Its **judge** runs where the grade is decided: it compares
 that data with what the same probe returned on the reference solution (recorded by ``hw3 build``
 in ``hw3/data/expected_*.json``) and returns a verdict a student understands.
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from .. import wire
-from ..checking import Verdict
+from hw3.cases import wire
+from hw3.cases.checking import Verdict
 
 Probe = Callable[[Mapping[str, Any]], Any]
 Judge = Callable[[Any, Any], Verdict]
@@ -72,11 +72,11 @@ def _safe_str(e: BaseException) -> str:
 
 
 def _modules() -> tuple[Any, ...]:
-    from . import activations, numpy_net, theory, torch_train
+    from hw3.cases import activations, numpy_net, theory, torch_train
 
     public = (theory, numpy_net, activations, torch_train)
     try:
-        from ..hidden import MODULES as hidden
+        from hw3.hidden import MODULES as hidden
     except ImportError:  # the students' copy of the checks: public cases only
         return public
     return public + tuple(hidden)
@@ -101,7 +101,7 @@ QUESTIONS: dict[str, list[Case]] = {}
 
 def use_master(master: Mapping[str, Mapping[str, Any]]) -> None:
     """Make the registry follow ``master`` (see ``hw3.cases.declared``), in place."""
-    from . import declared
+    from hw3.cases import declared
 
     cases = declared.apply(_registry(), master)
     CASES.clear()
@@ -112,7 +112,7 @@ def use_master(master: Mapping[str, Mapping[str, Any]]) -> None:
 
 
 def _use_recorded_master() -> None:
-    from . import declared
+    from hw3.cases import declared
 
     use_master(declared.load())
 
@@ -178,7 +178,7 @@ def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verd
     except wire.WireError as e:
         return Verdict.fail(f"The values your code returned could not be read ({e}).")
     if isinstance(got, dict) and set(got) == {"error"} and isinstance(got["error"], dict):
-        from ..hints import explain_error
+        from hw3.cases.hints import explain_error
 
         message, hint = explain_error(case, got["error"])
         return Crash(False, message, hint, str(got["error"].get("type", "Error"))[:80])

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import fmt, is_number, require, require_array, require_close, verdict_of
-from . import Case
-from .probing import call_quietly, changed_args, fn, plain, snapshot
+from hw3.cases import Case
+from hw3.cases.checking import fmt, is_number, require, require_array, require_close, verdict_of
+from hw3.cases.probing import call_quietly, changed_args, fn, plain, snapshot
 
 Env = Mapping[str, Any]
 

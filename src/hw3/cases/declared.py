@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import PASS, Verdict, fmt, is_number, type_name
-from . import Case, Missing
-from .probing import plain
+from hw3.cases import Case, Missing
+from hw3.cases.checking import PASS, Verdict, fmt, is_number, type_name
+from hw3.cases.probing import plain
 
 MASTER_FILE = "master.json"
 RTOL, ATOL = 1e-6, 1e-8  # an expression case's default tolerances

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import (
+from hw3.cases import Case, Crash, _safe_str
+from hw3.cases.checking import (
     Reject,
     fmt,
     require,
@@ -19,8 +20,7 @@ from ..checking import (
     type_name,
     verdict_of,
 )
-from . import Case, Crash, _safe_str
-from .probing import call_quietly, changed_args, copies, fn, plain, snapshot
+from hw3.cases.probing import call_quietly, changed_args, copies, fn, plain, snapshot
 
 Env = Mapping[str, Any]
 
@@ -454,7 +454,7 @@ def judge_predict_for(scenario: str, what: str):
         if "raised" in got:
             if _carried(got, expected):
                 return  # the error is feedforward's or sigmoid's, and costs points there
-            from ..hints import hint_for
+            from hw3.cases.hints import hint_for
 
             kind, text = str(got["raised"]), str(got.get("message", ""))
             return Crash(False, f"Your code raised {kind}: {text}",

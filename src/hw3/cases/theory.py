@@ -13,7 +13,8 @@ from typing import Any
 
 import sympy as sp
 
-from ..checking import (
+from hw3.cases import Case
+from hw3.cases.checking import (
     CANONICAL,
     Reject,
     answer_expr,
@@ -26,8 +27,7 @@ from ..checking import (
     unknown_symbols,
     verdict_of,
 )
-from . import Case
-from .probing import describe, fn
+from hw3.cases.probing import describe, fn
 
 Env = Mapping[str, Any]
 
@@ -82,7 +82,7 @@ def probe_3_5(env: Env) -> dict[str, Any]:
 
 def _relu_expr(got: dict[str, Any], key: str) -> sp.Basic:
     if got.get("relu_sym") == "error":
-        from ..hints import hint_for
+        from hw3.cases.hints import hint_for
 
         error = got.get("error", {})
         kind, text = str(error.get("type", "Error")), str(error.get("message", ""))

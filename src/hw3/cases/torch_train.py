@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import fmt, is_number, require, require_close, slip_models, verdict_of
-from . import Case
-from .probing import fn
+from hw3.cases import Case
+from hw3.cases.checking import fmt, is_number, require, require_close, slip_models, verdict_of
+from hw3.cases.probing import fn
 
 Env = Mapping[str, Any]
 
@@ -291,7 +291,7 @@ def judge_train_steps_for(run: str):
     return judge
 
 
-# Slips of the training loop (their losses and weights: hw3.slips.training).
+# Slips of the training loop (their losses and weights: hw3.grading.slips.training).
 _TRAIN_SLIPS = {
     "no_zero_grad": "the gradients are never zeroed, so they pile up: call optimizer.zero_grad() "
                     "before every backward pass",

@@ -8,6 +8,6 @@ package is present.
 
 from __future__ import annotations
 
-from . import activations, numpy_net, theory, torch_train
+from hw3.hidden import activations, numpy_net, theory, torch_train
 
 MODULES = (theory, numpy_net, activations, torch_train)

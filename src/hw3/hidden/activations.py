@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..cases import Case
-from ..cases.activations import (
+from hw3.cases import Case
+from hw3.cases.activations import (
     _FLIPPED_HINT,
     _number,
     _relu_hint,
@@ -18,8 +18,8 @@ from ..cases.activations import (
     relu_mutation_probe,
     stability_probe,
 )
-from ..cases.probing import fn, plain
-from ..checking import fmt, require, require_close, verdict_of
+from hw3.cases.checking import fmt, require, require_close, verdict_of
+from hw3.cases.probing import fn, plain
 
 Env = Mapping[str, Any]
 

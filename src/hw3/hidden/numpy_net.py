@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..cases import Case
-from ..cases.numpy_net import (
+from hw3.cases import Case
+from hw3.cases.checking import require_close, verdict_of
+from hw3.cases.numpy_net import (
     _FF,
     _FP_BIAS,
     _NO_F_HINT,
@@ -33,8 +34,7 @@ from ..cases.numpy_net import (
     judge_unchanged,
     predict_probe,
 )
-from ..cases.probing import copies, fn, plain
-from ..checking import require_close, verdict_of
+from hw3.cases.probing import copies, fn, plain
 
 Env = Mapping[str, Any]
 

@@ -12,19 +12,9 @@ from typing import Any
 
 import sympy as sp
 
-from ..cases import Case
-from ..cases import theory as form
-from ..cases.theory import (
-    Q3_1_SYMBOLS,
-    Q4_6_SYMBOLS,
-    _3_1,
-    _3_10,
-    _4_4,
-    _4_5,
-    _4_6,
-    probe_3_5,
-)
-from ..checking import (
+from hw3.cases import Case
+from hw3.cases import theory as form
+from hw3.cases.checking import (
     CANONICAL,
     Reject,
     answer_expr,
@@ -37,6 +27,16 @@ from ..checking import (
     sym_equal,
     unknown_symbols,
     verdict_of,
+)
+from hw3.cases.theory import (
+    Q3_1_SYMBOLS,
+    Q4_6_SYMBOLS,
+    _3_1,
+    _3_10,
+    _4_4,
+    _4_5,
+    _4_6,
+    probe_3_5,
 )
 
 Env = Mapping[str, Any]

@@ -3,8 +3,8 @@ inputs. Grader-only: never in the students' checks (``hw3.build``)."""
 
 from __future__ import annotations
 
-from ..cases import Case
-from ..cases.torch_train import (
+from hw3.cases import Case
+from hw3.cases.torch_train import (
     TRAINING,
     judge_model_biases,
     judge_model_he,

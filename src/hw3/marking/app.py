@@ -39,8 +39,8 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .render import render_markdown
-from .store import DB_NAME, MarksError, Store, marks_csv, parse_marks_csv
+from hw3.marking.render import render_markdown
+from hw3.marking.store import DB_NAME, MarksError, Store, marks_csv, parse_marks_csv
 
 MAX_BODY = 2 * 2**20
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -101,7 +101,7 @@ class Class:
 def make_app(folder: Path, token: str, port: int) -> Starlette:
     folder = Path(folder)
     db_path = folder / DB_NAME
-    from ..report import load_results
+    from hw3.report import load_results
 
     results = load_results(folder)  # first: bad input gets one sentence and changes nothing
     if not isinstance(results.get("manual"), dict) or not results["manual"]:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .rubric import ManualQuestion, load_manual
+from hw3.marking.rubric import ManualQuestion, load_manual
 
 MAX_CELLS = 2000
 MAX_CELL_CHARS = 100_000

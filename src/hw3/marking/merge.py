@@ -19,8 +19,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from .render import render_markdown
-from .store import Mark, Marks, load_marks, marks_from_csv
+from hw3.marking.render import render_markdown
+from hw3.marking.store import Mark, Marks, load_marks, marks_from_csv
 
 
 def manual_possible(results: Mapping[str, Any]) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Checking helpers shared by every judge: verdicts, numeric and symbolic comparison.
 
-Judges run on plain data (see ``hw3.wire``): NumPy arrays, numbers, strings and SymPy
+Judges run on plain data (see ``hw3.cases.wire``): NumPy arrays, numbers, strings and SymPy
 expressions whose symbols carry no assumptions. Everything here is pure and trusted.
 """
 
@@ -40,10 +40,10 @@ PASS = Verdict.passed()
 
 
 def slip_models() -> Any:
-    """The grader's models of known slips (``hw3.slips``), to name a mistake in a hint; None
+    """The grader's models of known slips (``hw3.grading.slips``), to name a mistake in a hint; None
     where they are not shipped (the students' copy of the checks), and hints stay generic."""
     try:
-        from . import slips
+        from hw3.grading import slips
     except ImportError:
         return None
     return slips

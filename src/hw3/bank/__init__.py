@@ -16,7 +16,8 @@ the fixture's code as a new cell right after the solution cell that defines the 
 that every later cell uses it. The notebooks are graded by one of three runners:
 
 - ``inprocess``: the cells run in this process and every case is probed and judged here (fast);
-- ``grade``: ``hw3 grade``'s engine (``hw3.grade.grade_paths``: sandboxed child, trusted judges);
+- ``grade``: ``hw3 grade``'s engine (``hw3.grading.grade.grade_paths``: sandboxed child,
+  trusted judges);
 - ``otter``: ``otter run`` with the autograder zip, two notebooks at a time (slow).
 
 A mistake is *caught* when it loses points on exactly its ``loses:`` questions and on no other;
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .submission import strip_otter
+from hw3.grading.submission import strip_otter
 
 RUNNERS = ("inprocess", "grade", "otter")
 KINDS = {"mistakes": "mistake", "right": "right"}
@@ -104,7 +105,7 @@ def defined_names(source: str) -> set[str]:
 
 def parse_fixture(path: Path, kind: str) -> Fixture:
     """Read one fixture file; BankError if its docstring lacks the description or ``loses:``."""
-    from .cases import QUESTIONS
+    from hw3.cases import QUESTIONS
 
     text = path.read_text(encoding="utf-8")
     try:
@@ -276,7 +277,7 @@ class Outcome:
     @property
     def complete(self) -> bool:
         """Every question was scored."""
-        from .cases import QUESTIONS
+        from hw3.cases import QUESTIONS
 
         return set(self.scores) == set(QUESTIONS)
 
@@ -353,7 +354,7 @@ def public_signal(outcomes: Sequence[Outcome]) -> PublicSignal:
     """Of the code mistakes (fixtures that lose on Part 2 questions only), those that fail at
     least one public case: what a student sees before hand-in (from a runner that knows its
     cases: in-process or grade)."""
-    from .cases import CASES
+    from hw3.cases import CASES
 
     code = [o for o in outcomes if o.fixture.kind == "mistake" and o.fixture.loses <=
             CODE_QUESTIONS]
@@ -369,7 +370,7 @@ def rates(runner: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> Rat
 
 
 def _question_scores(verdicts: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    from .cases import QUESTIONS
+    from hw3.cases import QUESTIONS
 
     return {q: (float(sum(c.points for c in cs if verdicts[c.id].ok)),
                 float(sum(c.points for c in cs))) for q, cs in QUESTIONS.items()}
@@ -419,7 +420,7 @@ def run_inprocess(fixtures: Sequence[Fixture], root: Path) -> list[Outcome]:
     """Run each fixture's notebook cells here and probe and judge every case here."""
     import nbformat
 
-    from .cases import CASES, feedback, judge, load_expected, run_probes
+    from hw3.cases import CASES, feedback, judge, load_expected, run_probes
 
     solution = nbformat.read(solution_path(root), as_version=4)
     expected = load_expected()
@@ -449,7 +450,7 @@ def run_inprocess(fixtures: Sequence[Fixture], root: Path) -> list[Outcome]:
 def run_grade(fixtures: Sequence[Fixture], root: Path, work: Path, workers: int = 2,
               isolation: str = "auto", demos: bool = True) -> list[Outcome]:
     """Grade the fixtures' notebooks with ``hw3 grade``'s engine (no cache)."""
-    from .grade import Options, grade_paths
+    from hw3.grading.grade import Options, grade_paths
 
     paths = write_notebooks(fixtures, root, work / "notebooks-grade", demos)
     results = grade_paths(list(paths.values()),
@@ -539,7 +540,7 @@ def split_outcome(fx: Fixture, group: Sequence[Fixture], scores: dict[str, tuple
 def costs_table(outcomes: Sequence[Outcome]) -> str:
     """What each mistake costs, as a Markdown table (per question, from one runner's outcomes
     that know their cases: in-process or grade)."""
-    from .cases import CASES
+    from hw3.cases import CASES
 
     rows = ["| question | mistake | cases failed | points lost |", "| --- | --- | --- | ---: |"]
     for o in sorted((o for o in outcomes if o.fixture.kind == "mistake"),
@@ -559,7 +560,7 @@ def costs_table(outcomes: Sequence[Outcome]) -> str:
 def find_root(start: Path | None = None) -> Path:
     """The repository root: the nearest folder above ``start`` with the bank and the solution."""
     here = (start or Path.cwd()).resolve()
-    package_root = Path(__file__).resolve().parent.parent.parent
+    package_root = Path(__file__).resolve().parent.parent.parent.parent
     for folder in (here, *here.parents, package_root):
         if (folder / "tests" / "fixtures" / "mistakes").is_dir() and \
                 solution_path(folder).is_file():
@@ -664,6 +665,3 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0 if all(r.perfect for r in all_rates) else 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .judging import Budget
-from .submission import SUFFIXES
+from hw3.grading.judging import Budget
+from hw3.grading.submission import SUFFIXES
 
 DEFAULT_TIMEOUT = 480.0  # the notebook's wall time, seconds
 DEFAULT_DEADLINE = 570.0  # results.json is written by then, whatever happens
@@ -90,7 +90,7 @@ class Isolation:
 
 
 def _package_dir() -> Path:
-    return Path(__file__).resolve().parent
+    return Path(__file__).resolve().parent.parent
 
 
 def _installed() -> bool:
@@ -99,7 +99,7 @@ def _installed() -> bool:
 
 def _child_entries() -> frozenset[str]:
     """The package entries the sandboxed child imports (everything else is grader-only)."""
-    from . import sandbox
+    from hw3 import sandbox
 
     return frozenset(getattr(sandbox, "CHILD_MODULES", ()))
 
@@ -176,13 +176,13 @@ def secret_paths(root: Path) -> list[Path]:
     paths = [root / "source", root / "results", *sorted(root.glob("source/*/*")),
              *sorted((package / "data").glob("*"))]
     keep = _child_entries()
-    paths += [p for p in sorted(package.glob("*.py")) if p.name not in keep]
+    paths += [p for p in sorted(package.iterdir()) if p.name not in keep]
     return [p for p in paths if p.exists()]
 
 
 def _try_worker(mode: str) -> str:
     """Start (then stop) one sandbox of ``mode``; its isolation string, or SandboxError."""
-    from .sandbox import Limits, Worker
+    from hw3.sandbox import Limits, Worker
 
     worker = Worker(Limits(), isolation=mode)
     try:
@@ -194,7 +194,7 @@ def _try_worker(mode: str) -> str:
 def choose_isolation(root: Path, requested: str = "gradescope") -> Isolation:
     """bubblewrap if it starts here; else, as root, unprivileged-user after ``lock_down``;
     else nothing. ``requested`` other than "gradescope" forces that engine mode."""
-    from .sandbox import SandboxError
+    from hw3.sandbox import SandboxError
 
     if requested not in ("gradescope", "bubblewrap"):
         if requested == "unprivileged-user":
@@ -228,7 +228,7 @@ def open_python_path() -> list[str]:
 
 
 def _unprivileged(root: Path, why: str) -> Isolation:
-    from .sandbox import SandboxError
+    from hw3.sandbox import SandboxError
 
     if os.geteuid() != 0:
         return Isolation(None, f"{why}; running student code as another user needs root")
@@ -389,8 +389,8 @@ class _Results:
 def grade_upload(root: Path, timeout: float, requested: str,
                  config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Grade root/submission: (results.json content, the engine's entry or None)."""
-    from .grade import Options, grade_paths, questions_summary
-    from .submission import read
+    from hw3.grading.grade import Options, grade_paths, questions_summary
+    from hw3.grading.submission import read
 
     start = time.monotonic()
     questions = questions_summary()
@@ -399,7 +399,7 @@ def grade_upload(root: Path, timeout: float, requested: str,
         return gradescope_results(None, questions, config), None
     sub = read(subs[0], "submission")
     if not sub.readable:  # nothing of it runs: no sandbox needed to say why
-        from .grade import unreadable
+        from hw3.grading.grade import unreadable
 
         entry = unreadable(sub)
         return gradescope_results(entry, questions, config,
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     config = otter_config(args.root / "source")
 
     def out_of_time() -> None:
-        from .grade import questions_summary
+        from hw3.grading.grade import questions_summary
 
         out = gradescope_results(None, questions_summary(), config)
         took = (f"{args.deadline / 60:g} minutes" if args.deadline >= 120
@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out, entry = grade_upload(args.root, args.timeout, args.isolation, config)
     except Exception as e:  # noqa: BLE001 - the student still gets a results.json
-        from .grade import questions_summary
+        from hw3.grading.grade import questions_summary
 
         out = gradescope_results(None, questions_summary(), config)
         out["output"] = "The grader failed on this submission; please tell your instructor."

@@ -524,7 +524,7 @@ def write_reports(
 
     Raises ReportError if ``results`` lacks needed fields and ValueError for a bad roster;
     both are checked before anything is written."""
-    from .marking.merge import Manual
+    from hw3.marking.merge import Manual
 
     data = _normalize(results)
     data.manual = Manual.of(results, marks)  # type: ignore[arg-type]
@@ -1119,7 +1119,7 @@ def _report_html(data: _Data, matching: _Matching | None) -> str:
         sections.insert(3, ("manual", "Explanations"))
     parts.append("<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in sections) + "</nav>")
     if data.manual and data.manual.provisional:
-        from .marking.merge import report_banner
+        from hw3.marking.merge import report_banner
 
         parts.append(report_banner(data.manual))
     parts.append(
@@ -1131,7 +1131,7 @@ def _report_html(data: _Data, matching: _Matching | None) -> str:
     parts += _scores_section(totals, possible)
     parts += _questions_section(data)
     if data.manual:
-        from .marking.merge import report_section
+        from hw3.marking.merge import report_section
 
         parts.append(report_section(data.manual, {s.id: s.file for s in data.subs}))
     case_stats = _case_stats(data)
@@ -1393,7 +1393,7 @@ def _feedback_html(data: _Data, s: _Sub) -> str:
                             [_feedback_case_row(c) for c in cases], num=(2,),
                             widths=("42%", "10%", "10%", "38%"), cls="fixed narrow"))
     if data.manual:
-        from .marking.merge import feedback_section
+        from hw3.marking.merge import feedback_section
 
         parts.append(feedback_section(data.manual, s.id))
     return _page(title, "\n".join(parts))

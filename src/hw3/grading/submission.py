@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .marking.collect import find_explanations
+from hw3.marking.collect import find_explanations
 
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook larger than this is not a homework
 MAX_CELLS = 2000

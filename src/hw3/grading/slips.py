@@ -4,7 +4,7 @@ Each function gives what a part of the assignment returns with one known mistake
 fixed inputs as a case's probe; a judge compares the student's result with them to choose its
 hint. Being the answers with a twist, they live here, in the grader's package only: the checks
 that students receive (``hw3_checks.zip``, see ``hw3.build.STUDENT_MODULES``) have no such
-module, and there the judges give their generic hints (``hw3.checking.slip_models``).
+module, and there the judges give their generic hints (``hw3.cases.checking.slip_models``).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def training(variant: str, run: str) -> tuple[np.ndarray, list[np.ndarray]]:
     "no_scheduler", "no_momentum", "last_batch" (anything else: none)."""
     import torch
 
-    from .cases.torch_train import TRAINING, fixed_training
+    from hw3.cases.torch_train import TRAINING, fixed_training
 
     seed, a = TRAINING[run]
     model, loader = fixed_training(seed)

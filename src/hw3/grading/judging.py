@@ -1,10 +1,11 @@
 """Judging in a separate trusted process, under a time and memory budget.
 
 The judges (``hw3.cases``) run on data a submission sent; the decoder and the judges bound their
-own work (``hw3.wire``, ``hw3.checking``, ``hw3.hints``), and this module is the backstop for
-whatever slips through. ``Judges`` keeps one warm process (SymPy, NumPy and the expected data
-loaded once) that judges one submission's cases in order and reports each verdict as soon as it
-is known. The process has an address-space limit (``Budget.memory_bytes`` above what it maps when
+own work (``hw3.cases.wire``, ``hw3.cases.checking``, ``hw3.cases.hints``), and this module is
+the backstop for whatever slips through. ``Judges`` keeps one warm process (SymPy, NumPy and the
+expected data loaded once) that judges one submission's cases in order and reports each verdict
+as soon as it is known. The process has an address-space limit (``Budget.memory_bytes`` above
+what it maps when
 warm) and the parent gives each case ``Budget.case_seconds`` and each submission
 ``Budget.submission_seconds`` of wall time. A case that overruns, or kills the process, fails
 with a message saying so; the process is killed and restarted, and the cases after it are
@@ -26,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .checking import Verdict
+from hw3.cases.checking import Verdict
 
 __all__ = ["Budget", "Judges", "JudgePool", "serve"]
 
@@ -296,7 +297,7 @@ _SERVE_CMD = (
     "import json, sys\n"
     "cfg = json.loads(sys.argv[1])\n"
     "sys.path[:] = cfg['path']\n"
-    "from hw3.judging import serve\n"
+    "from hw3.grading.judging import serve\n"
     "serve(cfg)\n"
 )
 
@@ -311,7 +312,7 @@ def serve(cfg: dict[str, Any]) -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
     import importlib
 
-    from . import wire
+    from hw3.cases import wire
 
     cases = importlib.import_module(str(cfg.get("cases", "hw3.cases")))
     CASES, judge = cases.CASES, cases.judge  # noqa: N806
@@ -355,7 +356,7 @@ def serve(cfg: dict[str, Any]) -> None:
 
 def _verdict(msg: dict[str, Any]) -> Verdict:
     """The verdict a judge process reported (a crash stays a ``Crash``)."""
-    from .cases import Crash
+    from hw3.cases import Crash
 
     ok, message = bool(msg.get("ok")), _clip(msg.get("message"), MAX_MESSAGE)
     hint = _clip(msg.get("hint"), MAX_HINT)
@@ -367,7 +368,7 @@ def _verdict(msg: dict[str, Any]) -> Verdict:
 
 def _warm_torch() -> None:
     try:
-        from . import slips
+        from hw3.grading import slips
 
         slips.training("")
     except Exception:  # noqa: BLE001 - warming is an optimisation; judging works without it

@@ -1,6 +1,6 @@
-"""Run a notebook's cells in a sandboxed child, and the re-run policy around it.
+"""The job runner inside the sandbox, and the messages it sends (the job protocol).
 
-Child side (inside the sandbox, in a fresh fork of the warm zygote): ``run_job`` executes the
+``run_job`` runs in a fresh fork of the warm zygote (``hw3.sandbox``): it executes the
 cells with a real IPython ``InteractiveShell``, one SIGALRM-enforced time limit per cell, then
 runs the probes of ``hw3.cases`` on the resulting namespace. It reports through ``send`` as it
 goes::
@@ -12,11 +12,10 @@ goes::
     {"probe_error": str}          # hw3.cases could not be imported
     {"job_end": true}
 
-Parent side (trusted): ``execute_submission`` runs a submission on a ``hw3.sandbox.Worker``.
-When a cell kills the child (``os._exit``, a segfault, a limit) or runs past its time limit in a
-way SIGALRM cannot stop, the job is run again from the start without that cell, a few times at
-most, and an event explains it in words a student understands.
+``parse_messages`` is the one reader of that protocol, on the trusted side
+(``hw3.grading.execute``): nothing in the messages is trusted.
 """
+
 
 from __future__ import annotations
 
@@ -27,24 +26,17 @@ import io
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .sandbox import Worker
-
-__all__ = ["run_job", "execute_submission", "preload", "CellTimeout"]
+from typing import Any
 
 MAX_ERROR_CHARS = 1000
 MAX_OUTPUT_CHARS = 16 * 1024  # of one cell's output, kept in results (the child caps at 256 kB)
 MAX_OUTPUTS_CHARS = 256 * 1024  # of all cells' outputs of one submission, kept in results
 MAX_GROUP = 1000  # ids in one probe group
-MAX_PROBE_CHARS = 16 * 2**20  # of one probe's data (hw3.wire.MAX_TEXT): longer is refused here
-# What a probe's data too large to keep becomes (hw3.wire's encoding of a probe's error).
+MAX_PROBE_CHARS = 16 * 2**20  # of one probe's data (wire.MAX_TEXT): longer is refused here
+# What a probe's data too large to keep becomes (hw3.cases.wire's encoding of a probe's error).
 _TOO_LARGE = ('{"$dict":{"error":{"$dict":{"type":"NotPlainData","message":"the values your '
               'code returned are too large to be read"}}}}')
-MAX_RUNS = 4  # the first run and at most three re-runs
 _CELL_STATUSES = ("ok", "error", "timeout", "memory")
 
 Send = Callable[[dict[str, Any]], None]
@@ -356,7 +348,7 @@ def _probe_groups(probe_ids: list[str]) -> list[list[str]]:
     then runs once for all of them, under one time limit, as ``run_probes`` would."""
     cases: Mapping[str, Any]
     try:
-        from .cases import CASES as cases
+        from hw3.cases import CASES as cases
     except BaseException:  # noqa: BLE001 - fall back to one id at a time
         cases = {}
     groups: dict[Any, list[str]] = {}
@@ -378,10 +370,10 @@ def _run_probes(
     if not probe_ids:
         return
     try:
-        from . import wire
+        from hw3.cases import wire
 
         if runner is None:
-            from .cases import run_probes as runner
+            from hw3.cases import run_probes as runner
     except BaseException as e:  # noqa: BLE001 - e.g. the package is mid-edit
         send({"probe_error": _describe(e)})
         return
@@ -408,53 +400,8 @@ def _error_text(wire: Any, kind: str, message: str) -> str:
     return str(wire.encode({"error": {"type": kind, "message": message[:500]}}))
 
 
-# ----------------------------------------------------------------------------- parent side
 
-
-def _cell_name(i: int) -> str:
-    return f"Cell {i + 1}"
-
-
-def _seconds(x: float) -> str:
-    return f"{x:g} s"
-
-
-_SIGNAL_WORDS = {
-    signal.SIGSEGV: "a segmentation fault",
-    signal.SIGABRT: "an abort",
-    signal.SIGBUS: "a bus error",
-    signal.SIGFPE: "a floating-point exception",
-    signal.SIGILL: "an illegal instruction",
-    signal.SIGKILL: "a kill signal",
-}
-
-
-def _failure(res: Mapping[str, Any], lim: Any) -> tuple[str, str, str]:
-    """(event kind, culprit status, what happened in words) for a run that went wrong."""
-    end = res.get("end")
-    sig = res.get("signal")
-    code = res.get("exit_code")
-    if end == "cell_timeout":
-        limit = _seconds(lim.cell_seconds)
-        return "cell_timeout", "timeout", f"ran longer than {limit} and was stopped"
-    if end == "output_limit":
-        return "output_limit", "crashed", "sent far too much data back and was stopped"
-    if end == "protocol_error":
-        return "protocol_error", "crashed", "interfered with the grader's messages and was stopped"
-    if end == "limit":
-        return "limit", "crashed", f"went over a limit ({res.get('detail', '')}) and was stopped"
-    if end == "zygote_died":
-        return "kernel_died", "crashed", "shut down the grading process"
-    if end == "stalled":
-        return "stalled", "crashed", "stopped responding"
-    if sig == signal.SIGXCPU:
-        return "cpu_limit", "crashed", f"used more than {lim.cpu_seconds} s of CPU time"
-    if sig is not None:
-        words = _SIGNAL_WORDS.get(sig, f"signal {sig}")
-        return "kernel_died", "crashed", f"crashed the Python kernel ({words})"
-    if code not in (None, 0):
-        return "kernel_died", "crashed", f"ended the Python kernel (exit code {code})"
-    return "kernel_died", "crashed", "ended the Python kernel"
+# ----------------------------------------------------------------- the protocol's reader
 
 
 def _text(value: Any) -> str:
@@ -472,7 +419,7 @@ def _capped(value: Any, limit: int) -> str:
     return text[:limit] + f"\n[... cut: the grader keeps at most {limit} characters here]"
 
 
-def _parse(messages: Sequence[Mapping[str, Any]], n_cells: int) -> dict[str, Any]:
+def parse_messages(messages: Sequence[Mapping[str, Any]], n_cells: int) -> dict[str, Any]:
     """What one run reported, validated: nothing here is trusted.
 
     Student code can write frames of its own into the pipe, so the sequence is checked: a
@@ -529,144 +476,4 @@ def _parse(messages: Sequence[Mapping[str, Any]], n_cells: int) -> dict[str, Any
         "job_end": job_end,
         "probe_error": probe_error,
         "fatal": fatal,
-    }
-
-
-def execute_submission(
-    worker: Worker,
-    cells: list[str],
-    probe_ids: list[str],
-    *,
-    max_runs: int = MAX_RUNS,
-    cell_name: Callable[[int], str] = _cell_name,
-) -> dict[str, Any]:
-    """Run one submission's cells and probes on ``worker``, re-running around fatal cells.
-
-    Returns ``{"cells": [{"index", "status", "error", "output"}], "probes": {case_id:
-    json_text}, "events": [{"kind", "cell", "message"}], "isolation": str, "runs": int}``.
-    Probes that never ran are absent from ``probes``. Wall time is bounded by
-    ``worker.limits.total_seconds`` (plus a few seconds to tear down a stuck sandbox).
-    """
-    from . import wire
-
-    lim = worker.limits
-    worker.start()  # starting the zygote is the grader's time, not the student's
-    deadline = time.monotonic() + lim.total_seconds
-    n = len(cells)
-    culprits: dict[int, dict[str, str]] = {}  # cells left out of later runs, and why
-    last: dict[int, dict[str, str]] = {}
-    probes: dict[str, str] = {}
-    events: list[dict[str, Any]] = []
-    pending = list(dict.fromkeys(probe_ids))
-    runs = 0
-
-    def event(kind: str, cell: int | None, message: str) -> None:
-        if not any(e["kind"] == kind and e["cell"] == cell for e in events if cell is not None):
-            events.append({"kind": kind, "cell": cell, "message": message})  # once per re-run
-
-    def out_of_time(cell: int | None) -> None:
-        event(
-            "total_timeout",
-            cell,
-            f"Grading stopped after {_seconds(lim.total_seconds)}: the notebook as a whole "
-            "took too long. Cells and checks that had not run yet count as failed.",
-        )
-
-    while True:
-        if runs >= max_runs:
-            event(
-                "gave_up",
-                None,
-                f"The notebook kept crashing; grading stopped after {runs} attempts and the "
-                "checks that had not run yet count as failed.",
-            )
-            break
-        if runs and time.monotonic() >= deadline:
-            out_of_time(None)
-            break
-        job = {"cells": cells, "skip": sorted(culprits), "probe_ids": pending}
-        res = worker.run(job, deadline=deadline)
-        runs += 1
-        got = _parse(res.get("messages", []), n)
-        last = got["cells"]
-        for i, c in last.items():
-            if c["status"] == "timeout":
-                event(
-                    "cell_timeout",
-                    i,
-                    f"{cell_name(i)} ran longer than {_seconds(lim.cell_seconds)} and was "
-                    "stopped; grading went on without it.",
-                )
-            elif c["status"] == "memory":
-                event(
-                    "memory",
-                    i,
-                    f"{cell_name(i)} ran out of memory (the limit is "
-                    f"{lim.memory_bytes / 2**30:g} GiB); grading went on without it.",
-                )
-        probes.update({k: v for k, v in got["probes"].items() if k in pending})
-        pending = [p for p in pending if p not in probes]
-        if got["probe_error"]:
-            event(
-                "probes_unavailable",
-                None,
-                f"The checks could not be loaded ({got['probe_error']}); this is a problem "
-                "with the grader, not with your notebook.",
-            )
-        if got["job_end"]:
-            break  # everything was reported, however the sandbox ended afterwards
-        running = got["running"]
-        if res.get("end") == "total_timeout":
-            if running and running[0] == "cell":
-                culprits[running[1]] = {"status": "timeout", "error": "CellTimeout: out of time"}
-            out_of_time(running[1] if running and running[0] == "cell" else None)
-            break
-        kind, status, what = _failure(res, lim)
-        if got["fatal"]:
-            kind, status, what = "grader_error", "crashed", f"broke the grader ({got['fatal']})"
-        if running and running[0] == "cell" and running[1] not in culprits:
-            i = running[1]
-            culprits[i] = {"status": status, "error": f"{what[0].upper()}{what[1:]}."}
-            event(kind, i, f"{cell_name(i)} {what}; grading went on without it.")
-            continue
-        if running and running[0] == "probe" and set(running[1]) & set(pending):
-            group = [p for p in running[1] if p in pending]
-            for case_id in group:
-                probes[case_id] = _error_text(wire, "Crashed", f"This check {what}.")
-                pending.remove(case_id)
-            names = ", ".join(group)
-            event(kind, None, f"The check {names} {what}; the other checks went on.")
-            if pending:
-                continue
-            break
-        event(
-            kind,
-            None,
-            f"The notebook {what} outside of any cell; checks that had not run yet count as "
-            "failed.",
-        )
-        break
-
-    out_cells: list[dict[str, Any]] = []
-    room = MAX_OUTPUTS_CHARS  # outputs kept for the whole submission
-    for i in range(n):
-        if i in culprits:
-            c = dict(culprits[i], output="")
-        elif i in last:
-            c = dict(last[i])
-        else:
-            c = {"status": "skipped", "error": "", "output": ""}
-        if len(c["output"]) > room:
-            cut = f"[... cut: the grader keeps {MAX_OUTPUTS_CHARS} characters of output in all]"
-            c["output"] = c["output"][:room] + "\n" + cut if room > 0 else cut
-            room = 0
-        else:
-            room -= len(c["output"])
-        out_cells.append({"index": i, **c})
-    return {
-        "cells": out_cells,
-        "probes": probes,
-        "events": events,
-        "isolation": worker.isolation,
-        "runs": runs,
     }

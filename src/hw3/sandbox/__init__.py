@@ -2,7 +2,7 @@
 
 A ``Worker`` owns one **zygote**: a process that imports NumPy, SymPy, PyTorch, Matplotlib,
 IPython and ``hw3.cases`` once, then forks a fresh child per job. The child runs the job (see
-``hw3.execute``) and streams length-prefixed JSON messages straight to this process over a pipe
+``hw3.cases.job``) and streams length-prefixed JSON messages straight to this process over a pipe
 made for that job; the zygote waits for it, kills every process the job started and wipes the
 scratch space before the next job. Nothing that comes out of the sandbox is trusted: messages are
 size-capped JSON, never pickles.
@@ -147,8 +147,8 @@ MAX_OPEN_FILES = 256  # per process of a job: bounds the pipes and sockets it ca
 KILL_GRACE = 2.0  # seconds past a cell's limit before the child is killed from outside
 STARTUP_SECONDS = 120.0  # importing torch on a cold, busy machine can be slow
 ABORT_SECONDS = 5.0  # wait for the zygote to confirm a kill before tearing it down
-MAX_MESSAGE_BYTES = 16 * 2**20 + 2**16  # one message; a probe may return 16 MiB (hw3.wire)
-# `[` and `{` in one message, counted before parsing (a probe's data may hold hw3.wire's
+MAX_MESSAGE_BYTES = 16 * 2**20 + 2**16  # one message; a probe may return 16 MiB (hw3.cases.wire)
+# `[` and `{` in one message, counted before parsing (a probe's data may hold hw3.cases.wire's
 # MAX_CONTAINERS): a flood of tiny lists cannot make json.loads build millions of objects.
 MAX_MESSAGE_CONTAINERS = 110_000
 MAX_JOB_BYTES = 128 * 2**20  # everything one job may send
@@ -992,7 +992,7 @@ def _find_cgroups() -> _CgroupHost:
 
 def _hw3_dir() -> Path:
     # hw3 may be a namespace package while the lead is editing: this file is the truth.
-    return Path(__file__).resolve().parent
+    return Path(__file__).resolve().parent.parent
 
 
 def _system_binds() -> list[str]:
@@ -1065,10 +1065,9 @@ def _python_binds() -> list[str]:
 
 # What of the package the sandboxed child needs: the probes and what they import (the hidden
 # cases' probes too: they run beside the student's code), and the worker's own code. Not the
-# expected values (data/), not the grader, and not hw3.slips, whose recomputed mistakes are
+# expected values (data/), not the grader, and not hw3.grading.slips, whose recomputed mistakes are
 # close enough to working answers to be worth importing.
-CHILD_MODULES = frozenset({"__init__.py", "wire.py", "checking.py", "hints.py", "cases",
-                           "hidden", "execute.py", "sandbox.py"})
+CHILD_MODULES = frozenset({"__init__.py", "cases", "hidden", "sandbox"})
 
 
 def _hw3_binds() -> list[str]:
@@ -1420,11 +1419,11 @@ def _preload() -> list[str]:
     except Exception as e:  # noqa: BLE001
         errors.append(f"torch: {type(e).__name__}: {e}")
     try:
-        from hw3 import execute
+        from hw3.cases import job
 
-        execute.preload()
+        job.preload()
     except Exception as e:  # noqa: BLE001
-        errors.append(f"hw3.execute: {type(e).__name__}: {e}")
+        errors.append(f"hw3.cases.job: {type(e).__name__}: {e}")
     try:
         # May fail while hw3.cases is being edited; the child imports it again when probing.
         import hw3.cases  # noqa: F401
@@ -1489,7 +1488,7 @@ def _child_main(z: _Zygote, job: dict[str, Any], limits: Limits, fd: int, zygote
     tempfile.tempdir = z.workdir  # may have been cached by a preloaded module
 
     send = _make_sender(fd)
-    from hw3.execute import run_job
+    from hw3.cases.job import run_job
 
     try:
         run_job(
