@@ -32,3 +32,17 @@ def expected() -> dict:
     from hw3.cases import load_expected
 
     return load_expected()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden files (tests/*/golden/) from what the code makes now")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """Compare text with the test folder's golden/ files (see tests/golden.py)."""
+    from golden import Golden
+
+    return Golden(Path(request.node.fspath).parent / "golden",
+                  request.config.getoption("--update-golden"))
