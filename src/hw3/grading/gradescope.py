@@ -176,7 +176,7 @@ def secret_paths(root: Path) -> list[Path]:
     paths = [root / "source", root / "results", *sorted(root.glob("source/*/*")),
              *sorted((package / "data").glob("*"))]
     keep = _child_entries()
-    paths += [p for p in sorted(package.iterdir()) if p.name not in keep]
+    paths += [p for p in sorted(package.iterdir()) if p.name not in keep | {"__pycache__"}]
     return [p for p in paths if p.exists()]
 
 
