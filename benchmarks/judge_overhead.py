@@ -32,8 +32,9 @@ def main() -> None:
 
     matplotlib.use("Agg")
     from hw3.bank import run_cells
-    from hw3.cases import CASES, judge, load_expected, run_probes
+    from hw3.cases import CASES, judge, run_probes
     from hw3.grading.judging import JudgePool
+    from hw3.grading.registry import load_expected
     from hw3.grading.submission import discover, read
 
     expected = load_expected()

@@ -29,7 +29,7 @@ def reference_env() -> dict:
 
 @pytest.fixture(scope="session")
 def expected() -> dict:
-    from hw3.cases import load_expected
+    from hw3.grading.registry import load_expected
 
     return load_expected()
 

@@ -53,7 +53,8 @@ def reference_env() -> dict[str, Any]:
 
 def judge_env(env: dict[str, Any], case_ids: list[str] | None = None) -> dict[str, Any]:
     """Probe and judge every case against ``env`` in this process: case id -> Verdict."""
-    from hw3.cases import CASES, judge, load_expected, run_probes
+    from hw3.cases import CASES, judge, run_probes
+    from hw3.grading.registry import load_expected
 
     ids = case_ids or list(CASES)
     data = run_probes(ids, env)

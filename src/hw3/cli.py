@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hw3 import __version__
+from hw3.grading import timeouts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
                    "(with --out)")
     p.add_argument("--workers", type=int, default=2, metavar="N",
                    help="submissions graded at once (default 2)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
-                   help="wall-time limit per submission in seconds (default 300)")
-    p.add_argument("--cell-timeout", type=float, default=60.0, metavar="S",
-                   help="wall-time limit per cell in seconds (default 60)")
+    p.add_argument("--timeout", type=float, default=timeouts.SUBMISSION_SECONDS, metavar="S",
+                   help="wall-time limit per submission in seconds (default "
+                   f"{timeouts.SUBMISSION_SECONDS:g})")
+    p.add_argument("--cell-timeout", type=float, default=timeouts.CELL_SECONDS, metavar="S",
+                   help=f"wall-time limit per cell in seconds (default {timeouts.CELL_SECONDS:g})")
     p.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged-user", "none"],
                    default="auto", help="sandbox for students' code: bubblewrap (auto, the "
                    "default; refuses to grade if it cannot start), unprivileged-user (root, no "
@@ -297,6 +299,7 @@ def _mark(args: argparse.Namespace) -> int:
 
 
 def _rubric(args: argparse.Namespace) -> int:
+    import hw3.hidden  # noqa: F401 - registers the hidden cases: the rubric lists every case
     from hw3.cases import QUESTIONS
 
     print("| question | case | points | visibility | what it checks |")

@@ -89,9 +89,9 @@ def test_points_come_from_the_master(built):
 
 
 def test_new_cases_are_recorded_public_and_hidden_apart(built):
-    data = built["copy"] / "src/hw3/data"
-    public = json.loads((data / "expected_public.json").read_text())
-    hidden = json.loads((data / "expected_hidden.json").read_text())
+    package = built["copy"] / "src/hw3"
+    public = json.loads((package / "cases/expected_public.json").read_text())
+    hidden = json.loads((package / "grading/expected_hidden.json").read_text())
     assert "relu.small_array" in public and "relu.small_array" not in hidden
     assert "relu.huge_values" in hidden and "relu.huge_values" not in public
     rubric = built["rubric"].stdout
@@ -108,14 +108,15 @@ def test_students_get_the_public_case_and_not_the_hidden_one(built):
     with zipfile.ZipFile(copy / "student_template/hw3_checks.zip") as zf:
         shipped = json.loads(zf.read("hw3/cases/master.json"))
         assert "relu.small_array" in shipped and "relu.huge_values" not in shipped
-        assert "relu.huge_values" not in zf.read("hw3/data/expected_public.json").decode()
+        assert "relu.huge_values" not in zf.read("hw3/cases/expected_public.json").decode()
 
 
 def test_the_solution_passes_the_new_cases_and_a_mistake_fails_them(built):
     # The copy's registry judges the reference's own data and a ReLU that forgets negatives.
     code = (
         "import json, numpy as np\n"
-        "from hw3.cases import CASES, judge, load_expected, run_probes\n"
+        "from hw3.cases import CASES, judge, run_probes\n"
+        "from hw3.grading.registry import load_expected\n"
         "exp = load_expected()\n"
         "ids = ['relu.small_array', 'relu.huge_values']\n"
         "right = run_probes(ids, {'np': np, 'relu': lambda z: np.maximum(0, np.asarray(z))})\n"

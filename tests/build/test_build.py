@@ -187,8 +187,8 @@ def test_template_ships_public_tests_and_public_data_only(root):
     assert "hidden=True" not in bodies
     with zipfile.ZipFile(root / "student_template" / CHECKS_ZIP) as zf:
         names = set(zf.namelist())
-        assert "hw3/data/expected_hidden.json" not in names
-        data = json.loads(zf.read("hw3/data/expected_public.json"))
+        assert "hw3/grading/expected_hidden.json" not in names
+        data = json.loads(zf.read("hw3/cases/expected_public.json"))
     # The theory form cases compare with nothing: their data would be the answers.
     assert set(data) == {i for i in public if CASES[i].uses_expected}
     # Nothing of the grader itself goes to students.
@@ -200,7 +200,7 @@ def test_autograder_zip_has_every_test_and_all_data(root):
         names = set(zf.namelist())
         with zf.open(f"files/{CHECKS_ZIP}") as f:
             inner = zipfile.ZipFile(f)
-            assert {"hw3/data/expected_public.json", "hw3/data/expected_hidden.json"} <= set(
+            assert {"hw3/cases/expected_public.json", "hw3/grading/expected_hidden.json"} <= set(
                 inner.namelist())
     questions = {c.question for c in CASES.values()}
     assert {f"tests/{q}.py" for q in questions} <= names

@@ -85,7 +85,7 @@ def test_unchanged_products_are_in_step(trees):
 
 def test_last_digits_of_training_values_are_float_noise(trees):
     committed, fresh = trees
-    data = fresh / "src/hw3/data/expected_hidden.json"
+    data = fresh / "src/hw3/grading/expected_hidden.json"
     text = data.read_text()
     noisy = _last_digits(text)
     assert noisy != text and "train.losses" in text
@@ -108,9 +108,9 @@ def test_last_digits_of_training_values_are_float_noise(trees):
 
 def test_a_real_change_of_a_recorded_value_is_caught(trees):
     committed, fresh = trees
-    data = fresh / "src/hw3/data/expected_hidden.json"
+    data = fresh / "src/hw3/grading/expected_hidden.json"
     data.write_text(_scaled_first(data.read_text(), 1.01))
-    assert differing_products(committed, fresh) == ["src/hw3/data/expected_hidden.json"]
+    assert differing_products(committed, fresh) == ["src/hw3/grading/expected_hidden.json"]
     # Just outside the stated tolerance is a change; just inside is not.
     assert not equivalence.same_text("x=1.00000", f"x={1 + 3 * equivalence.RTOL:.8f}")
     assert equivalence.same_text("x=1.00000", f"x={1 + equivalence.RTOL / 3:.8f}")

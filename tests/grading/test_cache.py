@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hw3.grading.grade import Cache, Options, grade_paths
+from hw3.grading.cache import Cache
+from hw3.grading.grade import Options, grade_paths
 from hw3.grading.submission import Submission
 
 ROOT = Path(__file__).resolve().parents[2]

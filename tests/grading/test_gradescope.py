@@ -41,11 +41,11 @@ def test_the_zip_carries_a_wheel_of_the_whole_package_with_its_hidden_data():
     assert {name for name, _ in package_tree({})} <= names
     assert {"hw3/grading/grade.py", "hw3/grading/gradescope.py", "hw3/sandbox/__init__.py",
             "hw3/grading/slips.py",
-            "hw3/data/expected_hidden.json", "hw3/data/expected_public.json"} <= names
-    hidden = json.loads(wheel.read("hw3/data/expected_hidden.json"))
+            "hw3/grading/expected_hidden.json", "hw3/cases/expected_public.json"} <= names
+    hidden = json.loads(wheel.read("hw3/grading/expected_hidden.json"))
     assert {c for c, case in CASES.items() if case.hidden} <= set(hidden)
-    assert wheel.read("hw3/data/expected_hidden.json") == (
-        ROOT / "src" / "hw3" / "data" / "expected_hidden.json").read_bytes()
+    assert wheel.read("hw3/grading/expected_hidden.json") == (
+        ROOT / "src" / "hw3" / "grading" / "expected_hidden.json").read_bytes()
     meta = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "Name: hw3" in meta and "Requires-Dist: torch" in meta
     assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in wheel.infolist())

@@ -164,12 +164,12 @@ def test_environment_is_the_zips_own(image):
     """hw3 comes from the zip's wheel, grader side and hidden data included, not this repo."""
     proc = image.run([str(image.python), "-I", "-c",
                       "import hw3, hw3.grading.grade, hw3.grading.slips, json;"
-                      "from hw3.cases import load_expected; print(hw3.__file__);"
+                      "from hw3.grading.registry import load_expected; print(hw3.__file__);"
                       "print(len(load_expected()))"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     where, count = proc.stdout.split()
     assert str(image.venv) in where and str(ROOT) not in where
-    from hw3.cases import load_expected
+    from hw3.grading.registry import load_expected
 
     assert int(count) == len(load_expected())  # public and hidden expectations, all of them
 
@@ -258,7 +258,7 @@ def test_without_namespaces_students_run_as_nobody_and_cannot_read_the_grader(im
     # What student code could have tried: the installed hidden data, the zip's tests. Read
     # as uid 65534 in the same setting (Python's folders opened to traversal by the entry).
     site = next((image.venv / "lib").glob("python3*/site-packages"))
-    secret = [site / "hw3" / "data" / "expected_hidden.json", f"{MOUNT}/source/tests/q3_1.py",
+    secret = [site / "hw3" / "grading" / "expected_hidden.json", f"{MOUNT}/source/tests/q3_1.py",
               f"{MOUNT}/source/files/hw3_checks.zip", f"{MOUNT}/results"]
     attempt = ("import subprocess, sys\n"
                "from hw3.grading.gradescope import open_python_path\n"

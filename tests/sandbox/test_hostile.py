@@ -312,7 +312,7 @@ def test_repository_is_invisible(bwrap_worker: Worker) -> None:
     # Only src/hw3 is bound from the repository, and the Python environment if it lives there
     # (a `.venv` in the clone, as the README's quick start makes).
     assert f"repo: {sorted({'src'} | _entries_holding(REPO, PYTHON))}" in out
-    assert "'data'" not in out.split("package:")[1]
+    assert "'grading'" not in out.split("package:")[1]  # the hidden data's package
 
 
 def test_zygote_cannot_be_traced(bwrap_worker: Worker) -> None:

@@ -49,7 +49,7 @@ def shipped(root: Path) -> list[tuple[str, str]]:
 
 
 def _hidden_expected(root: Path) -> dict:
-    data = json.loads((root / "src" / "hw3" / "data" / "expected_hidden.json").read_text())
+    data = json.loads((root / "src" / "hw3" / "grading" / "expected_hidden.json").read_text())
     return {k: wire.decode(v) for k, v in data.items()}
 
 
@@ -151,6 +151,6 @@ def test_no_hidden_case_is_shipped(shipped):
 
 def test_students_checks_hold_public_data_only(root):
     with zipfile.ZipFile(root / "student_template" / "hw3_checks.zip") as zf:
-        data = json.loads(zf.read("hw3/data/expected_public.json"))
+        data = json.loads(zf.read("hw3/cases/expected_public.json"))
     assert data and all(not CASES[i].hidden and CASES[i].uses_expected for i in data)
     assert not any(CASES[i].question in THEORY for i in data)

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hw3.grading import registry  # the grader's view of the cases: hidden ones, slip models
 from hw3.grading.submission import strip_otter
 
 RUNNERS = ("inprocess", "grade", "otter")
@@ -420,10 +421,10 @@ def run_inprocess(fixtures: Sequence[Fixture], root: Path) -> list[Outcome]:
     """Run each fixture's notebook cells here and probe and judge every case here."""
     import nbformat
 
-    from hw3.cases import CASES, feedback, judge, load_expected, run_probes
+    from hw3.cases import CASES, feedback, judge, run_probes
 
     solution = nbformat.read(solution_path(root), as_version=4)
-    expected = load_expected()
+    expected = registry.load_expected()
     outcomes = []
     for fx in fixtures:
         start = time.monotonic()

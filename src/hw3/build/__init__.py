@@ -31,6 +31,8 @@ from typing import Any
 
 import nbformat
 
+import hw3.hidden  # noqa: F401 - registers the hidden cases: the build records them all
+from hw3.cases import EXPECTED_HIDDEN, EXPECTED_PUBLIC
 from hw3.cases.declared import MASTER_FILE
 from hw3.grading.submission import strip_otter
 from hw3.marking.rubric import MANUAL_FILE, manual_data
@@ -46,6 +48,9 @@ STUDENT_MODULES = ["__init__.py", "cases/*.py"]
 GRADER_MODULES = ["*.py", "cases/*.py", "hidden/*.py", "grading/*.py", "sandbox/*.py", "build/*.py",
                   "report/*.py", "bank/*.py"]
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# The recorded data's places in the package, each in the package whose trust it shares: the
+# public expectations ship with the checks, the hidden ones stay with the grader.
+MANUAL_DATA = f"marking/{MANUAL_FILE}"
 
 
 class BuildError(Exception):
@@ -83,8 +88,10 @@ class Layout:
         return self.autograder / "hw3-autograder.zip"
 
     @property
-    def data(self) -> Path:
-        return self.root / "src" / "hw3" / "data"
+    def package(self) -> Path:
+        """The hw3 package's source folder: its data files live in the packages that hold them
+        (``data`` below maps them)."""
+        return self.root / "src" / "hw3"
 
     @property
     def master_cases(self) -> Path:
@@ -95,9 +102,9 @@ class Layout:
         return [Path(p) for p in (
             "student_template/hw3.ipynb", f"student_template/{CHECKS_ZIP}",
             "solutions/hw3.ipynb", "autograder/hw3-autograder.zip",
-            "src/hw3/data/expected_public.json", "src/hw3/data/expected_hidden.json",
+            f"src/hw3/{EXPECTED_PUBLIC}", f"src/hw3/{EXPECTED_HIDDEN}",
             f"src/hw3/cases/{MASTER_FILE}",
-            "src/hw3/data/manual.json",
+            f"src/hw3/{MANUAL_DATA}",
         )]
 
 
@@ -499,7 +506,7 @@ def package_files(student: bool, data: dict[str, bytes],
                                                 "marking/collect.py", "marking/rubric.py"]
     files = {p for pattern in patterns for p in PACKAGE_DIR.glob(pattern)}
     out = [(f"hw3/{p.relative_to(PACKAGE_DIR).as_posix()}", p.read_bytes()) for p in files]
-    out += [(f"hw3/data/{name}", blob) for name, blob in data.items()]
+    out += [(f"hw3/{path}", blob) for path, blob in data.items()]
     if master is not None:
         out.append((f"hw3/cases/{MASTER_FILE}", master_json(master, student)))
     return out
@@ -517,6 +524,7 @@ def _zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
 
 _PROBE_CELL = """
 import json as _json
+import hw3.hidden
 from hw3.cases import CASES as _CASES, run_probes as _run_probes
 _out = _run_probes(list(_CASES), globals())
 with open({path!r}, "w") as _f:
@@ -556,7 +564,8 @@ def expected_files(recorded: dict[str, str]) -> dict[str, bytes]:
     for case_id in sorted(recorded):
         if CASES[case_id].uses_expected:  # a form case's data would be the answer itself
             split[CASES[case_id].visibility][case_id] = recorded[case_id]
-    return {f"expected_{k}.json": (json.dumps(v, indent=0, sort_keys=True) + "\n").encode()
+    place = {"public": EXPECTED_PUBLIC, "hidden": EXPECTED_HIDDEN}
+    return {place[k]: (json.dumps(v, indent=0, sort_keys=True) + "\n").encode()
             for k, v in split.items()}
 
 
@@ -608,8 +617,8 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
                                     _zip_bytes(package_files(False, {}, cases)))
         verify_reference(recorded)
         data = expected_files(recorded)
-        student_zip = _zip_bytes(package_files(True, {"expected_public.json":
-                                                      data["expected_public.json"]}, cases))
+        student_zip = _zip_bytes(package_files(True, {EXPECTED_PUBLIC: data[EXPECTED_PUBLIC]},
+                                                cases))
         full_zip = _zip_bytes(package_files(False, data, cases))
 
         say("executing the solution notebook")
@@ -621,13 +630,13 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         _require_checks_passed(executed)
 
         say("writing the products")
-        for name, blob in data.items():
-            (target.data).mkdir(parents=True, exist_ok=True)
-            (target.data / name).write_bytes(blob)
+        for path, blob in data.items():
+            (target.package / path).parent.mkdir(parents=True, exist_ok=True)
+            (target.package / path).write_bytes(blob)
         target.master_cases.parent.mkdir(parents=True, exist_ok=True)
         target.master_cases.write_bytes(master_json(cases))
         # The hand-graded questions' names, points and prompts, for hw3 grade and hw3 mark.
-        (target.data / MANUAL_FILE).write_bytes(manual_data(master))
+        (target.package / MANUAL_DATA).write_bytes(manual_data(master))
         write_notebook(_fixed_emoji(executed), target.solutions / "hw3.ipynb")
         write_notebook(nbformat.read(dist / "student" / "hw3.ipynb", as_version=4),
                        target.template / "hw3.ipynb")
@@ -746,7 +755,7 @@ def wheel_name(project: dict[str, Any]) -> str:
 
 def package_tree(data: dict[str, bytes]) -> list[tuple[str, bytes]]:
     """Every file of the hw3 package as it installs (every module, grader side included, and
-    any data), with this build's expected data in data/: not a hand-kept list."""
+    any data), with this build's expected data in its places: not a hand-kept list."""
     files: dict[str, bytes] = {}
     for p in sorted(PACKAGE_DIR.rglob("*")):
         rel = p.relative_to(PACKAGE_DIR)
@@ -754,7 +763,7 @@ def package_tree(data: dict[str, bytes]) -> list[tuple[str, bytes]]:
                 or any(part == "__pycache__" or part.startswith(".") for part in rel.parts)):
             continue
         files[f"hw3/{rel.as_posix()}"] = p.read_bytes()
-    files.update({f"hw3/data/{name}": blob for name, blob in data.items()})
+    files.update({f"hw3/{path}": blob for path, blob in data.items()})
     return sorted(files.items())
 
 

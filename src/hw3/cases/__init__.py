@@ -1,90 +1,65 @@
-"""Every test case of the assignment, defined once as a probe and a judge.
+"""Every test case of the assignment, defined once as a probe and a judge: the registry.
 
 A case's **probe** runs beside the student's code (in the student's kernel under Otter, in the
 sandboxed child under ``hw3 grade``): it calls the student's names on fixed inputs and returns
 plain data only (see ``hw3.cases.wire``). Its **judge** runs where the grade is decided: it compares
 that data with what the same probe returned on the reference solution (recorded by ``hw3 build``
-in ``hw3/data/expected_*.json``) and returns a verdict a student understands.
+in ``hw3/cases/expected_public.json`` and, grader-only, ``hw3/grading/expected_hidden.json``) and
+returns a verdict a student understands. ``Case`` itself lives in ``hw3.cases.case``.
 
 This package holds the **public** cases (the students' checks carry it, see
 ``hw3.build.STUDENT_MODULES``): public inputs only, and public theory cases check only the
-form of an answer. The hidden cases, with their inputs, live in ``hw3.hidden``, grader-only;
-they are registered here when that package is present.
+form of an answer. The hidden cases, with their inputs, live in ``hw3.hidden``, grader-only,
+which imports this package and adds its cases with ``register`` when it is imported: this
+package never imports it (only Otter's ``check`` looks it up by name, see there).
 
 Two runners use the same cases:
 - Otter: each test cell of the master notebook calls ``check(case_id, env)``, which probes and
   judges in the student's kernel and raises ``AssertionError`` with the verdict's message.
 - ``hw3 grade``: the child calls ``run_probes`` and sends the encoded data back; the trusted
-  parent decodes it and calls ``judge``.
+  parent decodes it and calls ``judge`` (``hw3.grading``).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import warnings
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from importlib import resources
+from types import ModuleType
 from typing import Any
 
 from hw3.cases import wire
+from hw3.cases.case import Case, Crash, Judge, Missing, Probe, _safe_str
 from hw3.cases.checking import Verdict
 
-Probe = Callable[[Mapping[str, Any]], Any]
-Judge = Callable[[Any, Any], Verdict]
+__all__ = ["CASES", "QUESTIONS", "Case", "CheckFailed", "Crash", "Judge", "Missing", "Probe",
+           "check", "feedback", "judge", "load_public_expected", "read_expected", "register",
+           "run_probe", "run_probes", "type_mismatch", "use_master"]
+
+# The expected data's files, as paths inside the hw3 package: the public one ships with these
+# checks; the hidden one sits in the grader-only package (absent from the students' copy and
+# never bound into the sandbox).
+EXPECTED_PUBLIC = "cases/expected_public.json"
+EXPECTED_HIDDEN = "grading/expected_hidden.json"
+# The grader's own cases: a package that registers itself (``register``) when imported.
+GRADER_CASES = "hw3.hidden"
 
 
-@dataclass(frozen=True)
-class Case:
-    """One test case: a property of one question, worth ``points``."""
-
-    id: str  # "<question>.<property>", e.g. "sigmoid.values"
-    question: str
-    points: float
-    hidden: bool
-    description: str  # the property checked, in words a student understands
-    probe: Probe
-    judge: Judge
-    uses_expected: bool = True  # False: the judge compares with nothing (a form check)
-
-    @property
-    def visibility(self) -> str:
-        return "hidden" if self.hidden else "public"
-
-
-class Missing(Exception):
-    """A name the probe needs is not defined in the student's notebook."""
-
-
-@dataclass(frozen=True)
-class Crash(Verdict):
-    """The student's code raised (or was stopped) while the case was probed: ``error_type``
-    names the exception ("Missing": a name is not defined; "Timeout": it ran too long)."""
-
-    error_type: str = ""
-
-
-def _safe_str(e: BaseException) -> str:
-    try:
-        return str(e)[:500]
-    except BaseException:  # noqa: BLE001 - a hostile __str__
-        return "(the error could not be shown)"
-
-
-def _modules() -> tuple[Any, ...]:
+def _public_modules() -> tuple[ModuleType, ...]:
     from hw3.cases import activations, numpy_net, theory, torch_train
 
-    public = (theory, numpy_net, activations, torch_train)
-    try:
-        from hw3.hidden import MODULES as hidden
-    except ImportError:  # the students' copy of the checks: public cases only
-        return public
-    return public + tuple(hidden)
+    return (theory, numpy_net, activations, torch_train)
+
+
+# Modules whose CASES the registry holds, in order: the public ones, then whatever registered.
+_MODULES: list[ModuleType] = []
 
 
 def _registry() -> dict[str, Case]:
     cases: dict[str, Case] = {}
-    for module in _modules():
+    for module in _MODULES:
         for case in module.CASES:
             if case.id in cases:
                 raise ValueError(f"duplicate case id {case.id}")
@@ -97,12 +72,15 @@ def _registry() -> dict[str, Case]:
 CASES: dict[str, Case] = {}
 # question -> its cases, in the order of the master's tests
 QUESTIONS: dict[str, list[Case]] = {}
+_MASTER: dict[str, Mapping[str, Any]] = {}
 
 
 def use_master(master: Mapping[str, Mapping[str, Any]]) -> None:
     """Make the registry follow ``master`` (see ``hw3.cases.declared``), in place."""
     from hw3.cases import declared
 
+    _MASTER.clear()
+    _MASTER.update(master)
     cases = declared.apply(_registry(), master)
     CASES.clear()
     CASES.update(cases)
@@ -111,9 +89,19 @@ def use_master(master: Mapping[str, Mapping[str, Any]]) -> None:
         QUESTIONS.setdefault(case.question, []).append(case)
 
 
+def register(modules: Iterable[ModuleType]) -> None:
+    """Add each module's ``CASES`` to the registry (after those already there), in place: how
+    the grader-only ``hw3.hidden`` joins the public cases when it is imported."""
+    new = [m for m in modules if m not in _MODULES]
+    if new:
+        _MODULES.extend(new)
+        use_master(dict(_MASTER))
+
+
 def _use_recorded_master() -> None:
     from hw3.cases import declared
 
+    _MODULES[:] = _public_modules()
     use_master(declared.load())
 
 
@@ -154,17 +142,22 @@ def run_probes(ids: Iterable[str], env: Mapping[str, Any]) -> dict[str, str]:
 # ----------------------------------------------------------------------------- judging
 
 
-def load_expected() -> dict[str, Any]:
-    """Expected data recorded from the reference solution, decoded; public and, where shipped,
-    hidden cases."""
+def read_expected(*paths: str) -> dict[str, Any]:
+    """The expected data in the files at ``paths`` (inside the hw3 package), decoded; a file
+    this copy of the package does not hold is skipped."""
     expected: dict[str, Any] = {}
-    data = resources.files("hw3") / "data"
-    for name in ("expected_public.json", "expected_hidden.json"):
-        f = data / name
+    package = resources.files("hw3")
+    for path in paths:
+        f = package.joinpath(*path.split("/"))
         if f.is_file():
             for case_id, text in json.loads(f.read_text()).items():
                 expected[case_id] = wire.decode(text)
     return expected
+
+
+def load_public_expected() -> dict[str, Any]:
+    """The public cases' expected data (what the students' checks carry)."""
+    return read_expected(EXPECTED_PUBLIC)
 
 
 def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verdict:
@@ -271,7 +264,7 @@ def check(case_id: str, env: Mapping[str, Any]) -> None:
     """Otter's entry point: probe and judge one case in this kernel; fail with a plain message."""
     global _EXPECTED
     if _EXPECTED is None:
-        _EXPECTED = load_expected()
+        _EXPECTED = _load_for_otter()
     _plain_otter_messages()
     case = CASES[case_id]
     # The checks' own warnings (PyTorch's, NumPy's) are not the student's business; what the
@@ -282,6 +275,19 @@ def check(case_id: str, env: Mapping[str, Any]) -> None:
         verdict = judge(case, got_text, _EXPECTED)
     if not verdict.ok:
         raise CheckFailed(feedback(case, verdict))
+
+
+def _load_for_otter() -> dict[str, Any]:
+    """What ``check`` judges with. The students' copy of the package: the public cases and
+    their data. The autograder's copy (Otter's own run of the autograder zip, whose
+    files/hw3_checks.zip is the whole package) also runs the hidden tests here: where this copy
+    holds the grader's cases, they are looked up by name and register themselves, and their
+    data is read beside them. Nothing here imports them otherwise."""
+    try:
+        importlib.import_module(GRADER_CASES)
+    except ImportError:  # the students' copy
+        pass
+    return read_expected(EXPECTED_PUBLIC, EXPECTED_HIDDEN)
 
 
 def _plain_otter_messages() -> None:

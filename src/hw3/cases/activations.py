@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hw3.cases import Case
+from hw3.cases.case import Case
 from hw3.cases.checking import fmt, is_number, require, require_array, require_close, verdict_of
 from hw3.cases.probing import call_quietly, changed_args, fn, plain, snapshot
 

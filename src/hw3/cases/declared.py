@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from hw3.cases import Case, Missing
+from hw3.cases.case import Case, Missing
 from hw3.cases.checking import PASS, Verdict, fmt, is_number, type_name
 from hw3.cases.probing import plain
 

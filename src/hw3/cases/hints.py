@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hw3.cases import Case
+    from hw3.cases.case import Case
 
 # (question or None for any, error type or None for any, pattern in the message, hint); the
 # first match wins, so the hints for one question come before the general ones.

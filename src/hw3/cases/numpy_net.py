@@ -1,6 +1,11 @@
 """Part 2.2 and 2.3: a small network in NumPy (init_weights, feedforward, predict) and the
 bias trick (forward_propagation): the public cases, on public inputs, and the judges they share
-with the hidden cases (``hw3.hidden.numpy_net``, which hold other inputs)."""
+with the hidden cases (``hw3.hidden.numpy_net``, which hold other inputs).
+
+This module is long because its four questions are one network built up step by step: predict's
+and the bias trick's judges reuse feedforward's inputs, comparison and slip hints (``_close``,
+``_ff_forward``, ``_require_same``), and the hidden cases import all four parts' probes and
+judges from here; split by question, the parts would import one another's private helpers."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hw3.cases import Case, Crash, _safe_str
+from hw3.cases.case import Case, Crash, _safe_str
 from hw3.cases.checking import (
     Reject,
     fmt,

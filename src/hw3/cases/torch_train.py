@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from hw3.cases import Case
+from hw3.cases.case import Case
 from hw3.cases.checking import fmt, is_number, require, require_close, slip_models, verdict_of
 from hw3.cases.probing import fn
 

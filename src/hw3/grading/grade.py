@@ -1,20 +1,20 @@
-"""Grading a class: every submission read, executed in a sandbox, probed, judged and recorded.
+"""Grading a class: the way of a submission, top to bottom.
 
-The way of one submission, top to bottom (``grade_one``):
-    path -> read (ipynb or export zip; never written) -> cells
-         -> sandboxed child executes them and runs the probes -> encoded plain data
-         -> judges, here in the trusted process -> per-case and per-question scores
-         -> one result entry (the contract's JSON), cached by submission and autograder.
+    discover -> read (ipynb or export zip; never written) -> its code cells
+             -> execute them in a sandboxed child, which runs the probes (``execute``)
+             -> the probes' data, encoded plain data (``probe_data``)
+             -> judge it here, in trusted judge processes (``judge``)
+             -> record one result entry, the contract's JSON (``record``), cached by submission
+                and autograder (``hw3.grading.cache``).
+
+``grade_one`` is that way for one readable submission; ``grade_paths`` runs it for a class:
+cached and unreadable submissions first, then the rest on a few sandboxes at once.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-import hmac
-import json
-import os
 import queue
 import sys
 import threading
@@ -25,37 +25,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hw3.cases import CASES, QUESTIONS, feedback, judge, load_expected
+from hw3.cases import CASES, QUESTIONS, feedback, judge
 from hw3.cases.checking import Verdict
+from hw3.grading import timeouts
+from hw3.grading.cache import Cache, autograder_key, default_cache_dir
 from hw3.grading.judging import Budget, JudgePool
+from hw3.grading.registry import load_expected
 from hw3.grading.submission import Submission, assign_ids, discover, read, strip_otter
 from hw3.marking.rubric import manual_summary
 
 ASSIGNMENT = "hw3"
 
 
-def autograder_key() -> str:
-    """What a result depends on besides the submission: the cases' code and expected data."""
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    for path in sorted([*package.glob("cases/*.py"), *package.glob("cases/*.json"),
-                        *package.glob("hidden/*.py"), *package.glob("grading/*.py"),
-                        *package.glob("sandbox/*.py"), *package.glob("data/*.json")]):
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "hw3" / "results"
-
-
 @dataclass
 class Options:
     workers: int = 1
-    timeout: float = 300.0  # wall seconds for a whole submission
-    cell_timeout: float = 60.0  # wall seconds for one cell
+    timeout: float = timeouts.SUBMISSION_SECONDS  # wall seconds for a whole submission
+    cell_timeout: float = timeouts.CELL_SECONDS  # wall seconds for one cell
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
     isolation: str = "auto"  # "auto" | "bubblewrap" | "unprivileged-user" | "none"
     judge_budget: Budget = field(default_factory=Budget)  # time and memory to judge one
@@ -108,32 +94,52 @@ def internal_error(sub: Submission, error: BaseException) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- one submission
 
 
+def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
+              judges: JudgePool | None = None) -> dict[str, Any]:
+    """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
+    processes; None: in this process, unbounded, for trusted data only)."""
+    start = time.monotonic()
+    run = execute(sub, worker)
+    probes = probe_data(run)
+    verdicts, notes = judge_probes(probes, expected, judges)
+    return record(sub, run, probes, verdicts, notes, time.monotonic() - start)
+
+
+def execute(sub: Submission, worker: Any) -> dict[str, Any]:
+    """Run the submission's cells, then every case's probe, in ``worker``'s sandbox."""
+    from hw3.grading.execute import execute_submission
+
+    # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
+    # line by line, so a cell that also holds the student's code keeps it, and cell and line
+    # numbers in messages stay those of the notebook.
+    cells = [strip_otter(src) for src in sub.cells]
+    return execute_submission(worker, cells, list(CASES),
+                              cell_name=lambda i: f"Code cell {i + 1}")
+
+
+def probe_data(run: dict[str, Any]) -> dict[str, str]:
+    """Each case's encoded probe data as the sandbox sent it (anything else is dropped)."""
+    probes = run.get("probes", {})
+    return {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def judge_probes(probes: dict[str, str], expected: dict[str, Any],
+                 judges: JudgePool | None) -> tuple[dict[str, Verdict], list[str]]:
+    """Every case's verdict, and notes on the judges' budget (None: judged in this process)."""
+    if judges is None:
+        return judge_all(probes, expected), []
+    return judges.judge_all(probes, list(CASES))
+
+
 def judge_all(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Verdict]:
     """Judge every case from the child's encoded probe data (a case without data fails)."""
     return {case_id: judge(case, probes.get(case_id), expected)
             for case_id, case in CASES.items()}
 
 
-def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
-              judges: JudgePool | None = None) -> dict[str, Any]:
-    """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
-    processes; None: in this process, unbounded, for trusted data only)."""
-    from hw3.grading.execute import execute_submission
-
-    start = time.monotonic()
-    # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
-    # line by line, so a cell that also holds the student's code keeps it, and cell and line
-    # numbers in messages stay those of the notebook.
-    cells = [strip_otter(src) for src in sub.cells]
-    run = execute_submission(worker, cells, list(CASES),
-                             cell_name=lambda i: f"Code cell {i + 1}")
-    probes = run.get("probes", {})
-    probes = {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
-    notes: list[str] = []
-    if judges is None:
-        verdicts = judge_all(probes, expected)
-    else:
-        verdicts, notes = judges.judge_all(probes, list(CASES))
+def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
+           verdicts: dict[str, Verdict], notes: list[str], seconds: float) -> dict[str, Any]:
+    """The submission's result entry: scores, what happened while it ran, and messages."""
     result = score(verdicts)
     events = list(run.get("events", []))
     events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
@@ -143,144 +149,7 @@ def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
     return {"path": str(sub.path), "id": sub.id, "status": "graded",
             "message": " ".join(m for m in messages if m), **result, "events": events,
             "cells": run.get("cells", []), "isolation": run.get("isolation", ""),
-            "seconds": round(time.monotonic() - start, 3), "explanations": sub.explanations}
-
-
-# ----------------------------------------------------------------------------- the cache
-
-
-# Isolation modes from strongest to weakest; a result is served only to a run whose mode is no
-# stronger than the one it was graded under. Results graded with "none" are never cached.
-STRENGTH = {"bubblewrap": 2, "unprivileged-user": 1}
-
-
-def isolation_mode(isolation: str) -> str:
-    """The mode a result's ``isolation`` string names ("bubblewrap (reason)" -> "bubblewrap")."""
-    return isolation.split(" ", 1)[0].strip().lower() if isolation else ""
-
-
-class Cache:
-    """Finished results on disk, keyed by submission content, autograder, limits and the
-    isolation actually used: a re-run (or an interrupted batch) grades only what is new.
-
-    Lives in ``~/.cache/hw3/results`` (``$XDG_CACHE_HOME``), folders 0700 and files 0600 of the
-    grader's user, outside everything the bubblewrap sandbox binds; under ``unprivileged-user``
-    students' uid cannot enter it. Every entry carries an HMAC made with a secret kept there
-    (0600): a file written by anyone without it is never served. After a run with ``none`` the
-    secret is replaced (``forget``), so entries forged while students' code ran unsandboxed are
-    never served either."""
-
-    def __init__(self, folder: Path | None, key: str, mode: str = "bubblewrap"):
-        self.folder, self.key, self.mode = folder, key, mode
-        if mode not in STRENGTH:
-            self.folder = None  # nothing graded without a sandbox is ever reused
-        self._secret: bytes | None = None
-
-    def _dir(self, mode: str) -> Path | None:
-        if self.folder is None:
-            return None
-        return self.folder / hashlib.sha256(f"{self.key}:{mode}".encode()).hexdigest()[:16]
-
-    def _own(self, path: Path) -> bool:
-        """Ours, and writable by nobody else (a shared folder could hold anyone's files)."""
-        try:
-            st = path.lstat()
-        except OSError:
-            return False
-        return st.st_uid == os.geteuid() and not st.st_mode & 0o022
-
-    def _key(self, create: bool) -> bytes | None:
-        if self._secret is not None or self.folder is None:
-            return self._secret
-        path = self.folder / "secret"
-        try:
-            if create and not path.exists():
-                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(os.urandom(32))
-            if self._own(self.folder) and self._own(path) and path.is_file():
-                self._secret = path.read_bytes()
-        except OSError:
-            return None
-        return self._secret
-
-    def _mac(self, secret: bytes, sub: Submission, mode: str, text: str) -> str:
-        msg = f"{self.key}:{mode}:{sub.digest}:".encode() + text.encode()
-        return hmac.new(secret, msg, hashlib.sha256).hexdigest()
-
-    def get(self, sub: Submission) -> dict[str, Any] | None:
-        if self.folder is None or not sub.digest:
-            return None
-        secret = self._key(create=False)
-        if secret is None:
-            return None
-        for mode, strength in STRENGTH.items():  # strongest first
-            if strength < STRENGTH[self.mode]:
-                continue
-            folder = self._dir(mode)
-            assert folder is not None
-            path = folder / f"{sub.digest}.json"
-            if not (self._own(folder) and self._own(path)):
-                continue
-            try:
-                sealed = json.loads(path.read_text())
-                text, mac = sealed["result"], sealed["mac"]
-                if not hmac.compare_digest(self._mac(secret, sub, mode, text), mac):
-                    continue
-                cached = json.loads(text)
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-            if not isinstance(cached, dict) or isolation_mode(
-                    str(cached.get("isolation", ""))) != mode:
-                continue
-            # The same content may sit under another name: the entry names this one.
-            return {**cached, "path": str(sub.path), "id": sub.id, "cached": True}
-        return None
-
-    def put(self, sub: Submission, result: dict[str, Any]) -> None:
-        mode = isolation_mode(str(result.get("isolation", "")))
-        if (self.folder is None or not sub.digest or result.get("status") == "error"
-                or mode not in STRENGTH):
-            return
-        try:
-            secret = self._key(create=True)
-            folder = self._dir(mode)
-            if secret is None or folder is None:
-                return
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            text = json.dumps(result)
-            path = folder / f"{sub.digest}.json"
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump({"result": text, "mac": self._mac(secret, sub, mode, text)}, f)
-            tmp.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
-
-    def forget(self) -> None:
-        """Invalidate every entry (a new secret): after students' code ran unsandboxed."""
-        if self.folder is None:
-            return
-        with contextlib.suppress(OSError):
-            (self.folder / "secret").unlink()
-        self._secret = None
-
-    def taint(self) -> None:
-        """Before students' code runs unsandboxed: should this run die before ``forget``, the
-        next run forgets instead (see ``untaint``)."""
-        if self.folder is not None:
-            with contextlib.suppress(OSError):
-                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                (self.folder / "tainted").touch()
-
-    def untaint(self) -> None:
-        """Forget everything if a run without a sandbox did not finish cleaning up."""
-        if self.folder is not None and (self.folder / "tainted").exists():
-            self.forget()
-            with contextlib.suppress(OSError):
-                (self.folder / "tainted").unlink()
+            "seconds": round(seconds, 3), "explanations": sub.explanations}
 
 
 # ----------------------------------------------------------------------------- a class

@@ -33,14 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hw3.grading import timeouts
 from hw3.grading.judging import Budget
-from hw3.grading.submission import SUFFIXES
 
-DEFAULT_TIMEOUT = 480.0  # the notebook's wall time, seconds
-DEFAULT_DEADLINE = 570.0  # results.json is written by then, whatever happens
-# Judging takes well under a second (a few seconds when a training loop's slips are
-# recomputed): 30 s a case, 60 s in all, keeps notebook + judging inside DEFAULT_DEADLINE.
-GRADESCOPE_JUDGING = Budget(case_seconds=30.0, submission_seconds=60.0)
+DEFAULT_TIMEOUT = timeouts.GRADESCOPE_TIMEOUT  # the notebook's wall time, seconds
+DEFAULT_DEADLINE = timeouts.GRADESCOPE_DEADLINE  # results.json is written by then, whatever happens
+GRADESCOPE_JUDGING = Budget(case_seconds=timeouts.GRADESCOPE_JUDGE_CASE_SECONDS,
+                            submission_seconds=timeouts.GRADESCOPE_JUDGE_SUBMISSION_SECONDS)
 NOBODY = 65534  # the unprivileged-user sandbox's uid for student code
 ISOLATION_ENV = "HW3_GRADESCOPE_ISOLATION"  # instructors' override of the choice below
 
@@ -55,16 +54,6 @@ STUDENT_REFUSED = ("Your notebook could not be graded because the autograder cou
 
 
 # ----------------------------------------------------------------------------- the upload
-
-
-def find_submissions(folder: Path) -> list[Path]:
-    """The notebook or export zip a student uploaded (a notebook is preferred over a zip)."""
-    if not folder.is_dir():
-        return []
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in SUFFIXES
-             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    notebooks = [p for p in files if p.suffix == ".ipynb"]
-    return notebooks[:1] or files[:1]
 
 
 def otter_config(source: Path) -> dict[str, Any]:
@@ -174,7 +163,7 @@ def secret_paths(root: Path) -> list[Path]:
     """What student code must never read: hidden expectations, tests, the wheel, results."""
     package = _package_dir()
     paths = [root / "source", root / "results", *sorted(root.glob("source/*/*")),
-             *sorted((package / "data").glob("*"))]
+             package / "grading" / "expected_hidden.json"]
     keep = _child_entries()
     paths += [p for p in sorted(package.iterdir()) if p.name not in keep | {"__pycache__"}]
     return [p for p in paths if p.exists()]
@@ -390,11 +379,11 @@ def grade_upload(root: Path, timeout: float, requested: str,
                  config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Grade root/submission: (results.json content, the engine's entry or None)."""
     from hw3.grading.grade import Options, grade_paths, questions_summary
-    from hw3.grading.submission import read
+    from hw3.grading.submission import discover, read
 
     start = time.monotonic()
     questions = questions_summary()
-    subs = find_submissions(root / "submission")
+    subs = discover([root / "submission"], one=True)
     if not subs:
         return gradescope_results(None, questions, config), None
     sub = read(subs[0], "submission")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,21 +93,25 @@ class Submission:
         return not self.problem
 
 
-def discover(paths: list[Path]) -> list[Path]:
+def discover(paths: Iterable[Path], one: bool = False) -> list[Path]:
     """The submission files among ``paths``: files as given, folders searched for notebooks and
-    zips (hidden folders and checkpoints skipped). Order: as given, then sorted."""
+    zips (hidden folders and checkpoints skipped). Order: as given, then sorted.
+
+    ``one``: the one submission a student uploaded into the folders ``paths`` (Gradescope's
+    upload folder): a notebook preferred over a zip, and nothing where no folder is."""
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
             found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in SUFFIXES
                             and not any(part.startswith(".") for part in
                                         f.relative_to(p).parts))
-        else:
+        elif not one:
             found.append(p)
-    unique: dict[Path, None] = {}
-    for f in found:
-        unique.setdefault(f, None)
-    return list(unique)
+    unique = list(dict.fromkeys(found))
+    if one:
+        notebooks = [f for f in unique if f.suffix == ".ipynb"]
+        return notebooks[:1] or unique[:1]
+    return unique
 
 
 def assign_ids(paths: list[Path]) -> dict[Path, str]:

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from hw3.cases import Case
 from hw3.cases.activations import (
     _FLIPPED_HINT,
     _number,
@@ -18,6 +17,7 @@ from hw3.cases.activations import (
     relu_mutation_probe,
     stability_probe,
 )
+from hw3.cases.case import Case
 from hw3.cases.checking import fmt, require, require_close, verdict_of
 from hw3.cases.probing import fn, plain
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import sympy as sp
 
-from hw3.cases import Case
 from hw3.cases import theory as form
+from hw3.cases.case import Case
 from hw3.cases.checking import (
     CANONICAL,
     Reject,

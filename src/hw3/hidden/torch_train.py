@@ -3,7 +3,7 @@ inputs. Grader-only: never in the students' checks (``hw3.build``)."""
 
 from __future__ import annotations
 
-from hw3.cases import Case
+from hw3.cases.case import Case
 from hw3.cases.torch_train import (
     TRAINING,
     judge_model_biases,

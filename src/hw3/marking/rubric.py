@@ -1,6 +1,6 @@
 """The hand-graded (Otter ``manual: true``) questions of the master: names, points and prompts.
 
-``hw3 build`` records them from the master into ``hw3/data/manual.json`` (:func:`manual_data`),
+``hw3 build`` records them from the master into ``hw3/marking/manual.json`` (:func:`manual_data`),
 so grading and marking never need the master itself (:func:`load_manual`).
 """
 
@@ -62,7 +62,7 @@ def manual_data(nb: Any) -> bytes:
 def load_manual() -> tuple[ManualQuestion, ...]:
     """The recorded manual questions (none if the build has not recorded any)."""
     try:
-        text = resources.files("hw3").joinpath("data", MANUAL_FILE).read_text("utf-8")
+        text = resources.files("hw3.marking").joinpath(MANUAL_FILE).read_text("utf-8")
     except (FileNotFoundError, OSError):
         return ()
     return tuple(ManualQuestion(q["name"], float(q["points"]), q["prompt"])

@@ -6,8 +6,8 @@ found = []
 for path in [
     "__REPO__/solutions/hw3.ipynb",
     "__REPO__/assignment/hw3.ipynb",
-    "__HW3__/data/expected_hidden.json",
-    "__HW3__/data/expected_public.json",
+    "__HW3__/grading/expected_hidden.json",
+    "__HW3__/grading/slips.py",
 ]:
     try:
         with open(path, "rb") as f:
@@ -15,7 +15,7 @@ for path in [
         found.append(path)
     except OSError:
         pass
-for folder in ["__REPO__/tests", "__REPO__/solutions", "__REPO__/autograder", "__HW3__/data"]:
+for folder in ["__REPO__/tests", "__REPO__/solutions", "__REPO__/autograder", "__HW3__/grading"]:
     try:
         os.listdir(folder)
         found.append(folder)

@@ -1,0 +1,54 @@
+"""What a case is: ``Case`` (a probe and a judge), and the two outcomes a probe can meet,
+``Missing`` (a name is not defined) and ``Crash`` (the student's code raised).
+
+The part modules, the hints and the registry (``hw3.cases``) all import these from here, so the
+registry can import the part modules without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hw3.cases.checking import Verdict
+
+Probe = Callable[[Mapping[str, Any]], Any]
+Judge = Callable[[Any, Any], Verdict]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case: a property of one question, worth ``points``."""
+
+    id: str  # "<question>.<property>", e.g. "sigmoid.values"
+    question: str
+    points: float
+    hidden: bool
+    description: str  # the property checked, in words a student understands
+    probe: Probe
+    judge: Judge
+    uses_expected: bool = True  # False: the judge compares with nothing (a form check)
+
+    @property
+    def visibility(self) -> str:
+        return "hidden" if self.hidden else "public"
+
+
+class Missing(Exception):
+    """A name the probe needs is not defined in the student's notebook."""
+
+
+@dataclass(frozen=True)
+class Crash(Verdict):
+    """The student's code raised (or was stopped) while the case was probed: ``error_type``
+    names the exception ("Missing": a name is not defined; "Timeout": it ran too long)."""
+
+    error_type: str = ""
+
+
+def _safe_str(e: BaseException) -> str:
+    try:
+        return str(e)[:500]
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        return "(the error could not be shown)"
