@@ -636,6 +636,7 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         target.master_cases.parent.mkdir(parents=True, exist_ok=True)
         target.master_cases.write_bytes(master_json(cases))
         # The hand-graded questions' names, points and prompts, for hw3 grade and hw3 mark.
+        (target.package / MANUAL_DATA).parent.mkdir(parents=True, exist_ok=True)
         (target.package / MANUAL_DATA).write_bytes(manual_data(master))
         write_notebook(_fixed_emoji(executed), target.solutions / "hw3.ipynb")
         write_notebook(nbformat.read(dist / "student" / "hw3.ipynb", as_version=4),

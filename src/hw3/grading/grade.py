@@ -3,7 +3,7 @@
     discover -> read (ipynb or export zip; never written) -> its code cells
              -> execute them in a sandboxed child, which runs the probes (``execute``)
              -> the probes' data, encoded plain data (``probe_data``)
-             -> judge it here, in trusted judge processes (``judge``)
+             -> judge it here, in trusted judge processes (``judge_probes``)
              -> record one result entry, the contract's JSON (``record``), cached by submission
                 and autograder (``hw3.grading.cache``).
 
@@ -168,37 +168,12 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     ids = assign_ids(files)
     if on_total:
         on_total(len(files))
-    expected = load_expected()
-    stale = sorted(i for i, c in CASES.items() if c.uses_expected and i not in expected)
-    if stale:
-        raise ValueError(f"no expected data for {', '.join(stale)}: run `hw3 build` first")
+    expected = expected_data()
     key = autograder_key()
-    # A cached result also depends on the limits and on the isolation it was graded under
-    # (the Cache keeps one folder per isolation mode actually used).
-    settings = f"{options.timeout}:{options.cell_timeout}"
-    cache_dir = options.cache_dir
-    if cache_dir is not None and _visible_in_sandbox(cache_dir):
-        print(f"hw3: not using the cache in {cache_dir}: the sandbox shows that folder to "
-              "students' code", file=sys.stderr)
-        cache_dir = None
-    cache = Cache(cache_dir, hashlib.sha256(f"{key}:{settings}".encode()).hexdigest(), mode)
+    cache = results_cache(options, key, mode)
     everyone = Cache(options.cache_dir, "")  # the whole cache folder, whatever the key
     everyone.untaint()
-    results: dict[int, dict[str, Any]] = {}
-    todo: list[tuple[int, Submission]] = []
-    for i, path in enumerate(files):
-        sub = read(path, ids[path])
-        hit = cache.get(sub) if sub.readable else None
-        if not sub.readable:
-            results[i] = unreadable(sub)
-        elif hit is not None:
-            # Explanations are read here, not graded: a cached grade gets them afresh.
-            results[i] = {**hit, "explanations": sub.explanations}
-        else:
-            todo.append((i, sub))
-            continue
-        if progress:
-            progress(1)
+    results, todo = read_all(files, ids, cache, progress)
 
     limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
     n = max(1, min(options.workers, len(todo)))
@@ -287,6 +262,50 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
             # Students' code could write anywhere this user can, the cache included.
             everyone.untaint()
     return summary(results)
+
+
+def expected_data() -> dict[str, Any]:
+    """The expected data of every case that compares with it (else: rebuild first)."""
+    expected = load_expected()
+    stale = sorted(i for i, c in CASES.items() if c.uses_expected and i not in expected)
+    if stale:
+        raise ValueError(f"no expected data for {', '.join(stale)}: run `hw3 build` first")
+    return expected
+
+
+def results_cache(options: Options, key: str, mode: str) -> Cache:
+    """This run's cache: a cached result also depends on the limits and on the isolation it was
+    graded under (the Cache keeps one folder per isolation mode actually used)."""
+    settings = f"{options.timeout}:{options.cell_timeout}"
+    cache_dir = options.cache_dir
+    if cache_dir is not None and _visible_in_sandbox(cache_dir):
+        print(f"hw3: not using the cache in {cache_dir}: the sandbox shows that folder to "
+              "students' code", file=sys.stderr)
+        cache_dir = None
+    return Cache(cache_dir, hashlib.sha256(f"{key}:{settings}".encode()).hexdigest(), mode)
+
+
+def read_all(files: list[Path], ids: dict[Path, str], cache: Cache,
+             progress: Callable[[int], Any] | None
+             ) -> tuple[dict[int, dict[str, Any]], list[tuple[int, Submission]]]:
+    """Read every file: the entries already known (unreadable, or cached) by index, and the
+    submissions still to grade."""
+    results: dict[int, dict[str, Any]] = {}
+    todo: list[tuple[int, Submission]] = []
+    for i, path in enumerate(files):
+        sub = read(path, ids[path])
+        hit = cache.get(sub) if sub.readable else None
+        if not sub.readable:
+            results[i] = unreadable(sub)
+        elif hit is not None:
+            # Explanations are read here, not graded: a cached grade gets them afresh.
+            results[i] = {**hit, "explanations": sub.explanations}
+        else:
+            todo.append((i, sub))
+            continue
+        if progress:
+            progress(1)
+    return results, todo
 
 
 class Interrupted(KeyboardInterrupt):
