@@ -265,7 +265,9 @@ def gradescope_results(entry: dict[str, Any] | None, questions: dict[str, Any],
     (``results.gradescope_json``), and the isolation for instructors only."""
     config = {**OTTER_DEFAULTS, **(config or {})}
     refused = isolation is not None and isolation.mode is None
-    typed = None if entry is None or refused else SubmissionResult.from_json(entry)
+    typed = None
+    if entry is not None and not refused:
+        typed = SubmissionResult.from_json(entry, require_id=False)
     out = gradescope_json(typed, questions_from_json(questions), config, seconds)
     tests: list[dict[str, Any]] = out["tests"]
     if refused:
