@@ -129,6 +129,11 @@ def test_grading_stays_trusted_and_small() -> None:
 
 def test_nothing_imports_the_command_line() -> None:
     assert not {m for m, targets in GRAPH.items() if "hw3.cli" in targets}
+    # The command modules (hw3.commands) are the CLI layer: only the entry points (hw3.cli and
+    # `python -m` modules) use them.
+    assert not {m for m, targets in GRAPH.items()
+                if _package(m) != "hw3.commands" and m != "hw3.cli" and not m.endswith(".__main__")
+                and any(_package(t) == "hw3.commands" for t in targets)}
 
 
 def test_long_modules_say_why() -> None:

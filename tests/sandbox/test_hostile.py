@@ -20,8 +20,8 @@ from _sandbox_helpers import AFTER, descendants, hostile, kinds, run, statuses
 import hw3.sandbox as sandbox
 from hw3.sandbox import Worker
 
-REPO = Path(sandbox.__file__).resolve().parents[2]
-HW3 = Path(sandbox.__file__).resolve().parent
+REPO = Path(sandbox.__file__).resolve().parents[3]
+HW3 = Path(sandbox.__file__).resolve().parents[1]
 
 
 PYTHON = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
