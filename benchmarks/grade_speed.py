@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hw3.bank.otter import otter_run
+
 ROOT = Path(__file__).resolve().parent.parent
 AUTOGRADER = ROOT / "autograder" / "hw3-autograder.zip"
 
@@ -60,13 +62,10 @@ def otter_serial(notebooks: list[Path], work: Path) -> tuple[float, dict[str, An
     scores: dict[str, Any] = {}
     start = time.perf_counter()
     for nb in notebooks:
-        out = work / f"otter-{nb.stem}"
-        out.mkdir()
-        subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(AUTOGRADER), "-o",
-                        str(out), str(nb)], capture_output=True, check=True)
-        tests = json.loads((out / "results.json").read_text())["tests"]
-        scores[nb.stem] = {t["name"]: float(t["score"]) for t in tests
-                           if t["name"] != "Public Tests"}
+        ran = otter_run(nb, AUTOGRADER, work / f"otter-{nb.stem}")
+        if ran.error:
+            raise RuntimeError(f"{nb.name}: {ran.error}")
+        scores[nb.stem] = {name: got for name, (got, _) in ran.scores().items()}
     return time.perf_counter() - start, scores
 
 

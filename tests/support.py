@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "hw3.ipynb"
 TEMPLATE = ROOT / "student_template" / "hw3.ipynb"
 AUTOGRADER = ROOT / "autograder" / "hw3-autograder.zip"
-
 
 
 def code_cells(path: Path) -> list[str]:
@@ -62,14 +59,12 @@ def judge_env(env: dict[str, Any], case_ids: list[str] | None = None) -> dict[st
 
 
 def otter_run(notebook: Path, out: Path) -> dict[str, dict[str, float]]:
-    """`otter run` on one notebook: question -> {score, possible}."""
-    out.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(AUTOGRADER), "-o",
-                           str(out), str(notebook)], capture_output=True, text=True, timeout=600)
-    assert (out / "results.json").is_file(), proc.stdout[-2000:] + proc.stderr[-2000:]
-    results = json.loads((out / "results.json").read_text())
-    return {t["name"]: {"score": float(t["score"]), "possible": float(t["max_score"])}
-            for t in results["tests"] if t["name"] != "Public Tests"}
+    """`otter run` on one notebook with the committed autograder: question -> {score, possible}."""
+    from hw3.bank.otter import otter_run as run
+
+    ran = run(notebook, AUTOGRADER, out)
+    assert not ran.error, ran.error
+    return {q: {"score": got, "possible": possible} for q, (got, possible) in ran.scores().items()}
 
 
 def notebook_with(base: Path, code: str, where: str = "end") -> dict[str, Any]:
@@ -89,18 +84,6 @@ def notebook_with(base: Path, code: str, where: str = "end") -> dict[str, Any]:
     else:
         nb["cells"].append(cell)
     return nb
-
-
-def fixture_meta(path: Path) -> dict[str, str]:
-    """The `key: value` lines of a fixture's docstring, and its first line as `what`."""
-    doc = path.read_text().split('"""')[1]
-    lines = [line.strip() for line in doc.strip().splitlines()]
-    meta = {"what": lines[0]}
-    for line in lines[1:]:
-        key, sep, value = line.partition(":")
-        if sep and key.isidentifier():
-            meta[key] = value.strip()
-    return meta
 
 
 # Debian's Chromium, never the browser Playwright would download (the network is closed); the

@@ -3,77 +3,36 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 from hw3 import __version__
+from hw3.commands import bank, build, grade, mark, report, rubric
+from hw3.commands.grade import summary_line
+
+# The subcommands in the order `hw3 --help` lists them; each module has HELP, add_arguments and
+# run (see hw3.commands).
+COMMANDS: dict[str, ModuleType] = {"build": build, "grade": grade, "report": report,
+                                   "mark": mark, "bank": bank, "rubric": rubric}
+
+__all__ = ["COMMANDS", "main", "parser", "summary_line"]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The one argparse tree of every subcommand."""
+    top = argparse.ArgumentParser(prog="hw3", description=__doc__)
+    top.add_argument("--version", action="version", version=f"hw3 {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+    for name, module in COMMANDS.items():
+        p = sub.add_parser(name, help=module.HELP,
+                           description=getattr(module, "DESCRIPTION", None))
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hw3", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"hw3 {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("build", help="build template, solution and autograder from the master")
-    p.add_argument("--root", type=Path, default=None, help="repository root (default: found "
-                   "from the current folder)")
-    p.add_argument("--check", action="store_true", help="build into a temporary folder and "
-                   "fail if the committed files differ")
-    p.set_defaults(run=_build)
-
-    p = sub.add_parser("grade", help="grade submissions (notebooks, export zips, folders)")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    p.add_argument("--out", type=Path, metavar="DIR", help="write results.json, grades.csv, "
-                   "LMS files (with --roster), report.html and feedback pages here")
-    p.add_argument("--json", type=Path, metavar="FILE", help="(also) write the grading "
-                   "results (JSON) to FILE; at least one of --out and --json is needed")
-    p.add_argument("--roster", type=Path, metavar="FILE", help="roster CSV for LMS exports "
-                   "(with --out)")
-    p.add_argument("--workers", type=int, default=2, metavar="N",
-                   help="submissions graded at once (default 2)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
-                   help="wall-time limit per submission in seconds (default 300)")
-    p.add_argument("--cell-timeout", type=float, default=60.0, metavar="S",
-                   help="wall-time limit per cell in seconds (default 60)")
-    p.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged-user", "none"],
-                   default="auto", help="sandbox for students' code: bubblewrap (auto, the "
-                   "default; refuses to grade if it cannot start), unprivileged-user (root, no "
-                   "namespaces: jobs as uid 65534), or none (rlimits only: unsafe)")
-    p.add_argument("--no-cache", action="store_true", help="regrade everything and keep "
-                   "nothing in the results cache (see README: the cache)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_grade)
-
-    p = sub.add_parser("report", help="rebuild reports from DIR/results.json without regrading")
-    p.add_argument("dir", type=Path, metavar="DIR")
-    p.add_argument("--roster", type=Path, metavar="FILE")
-    p.add_argument("--marks", type=Path, metavar="FILE.csv", help="hand-graded marks: columns "
-                   "id and one per manual question (default: DIR/marks.sqlite from hw3 mark)")
-    p.set_defaults(run=_report)
-
-    p = sub.add_parser("mark", help="mark the explanations of DIR in a local web app")
-    p.add_argument("dir", type=Path, metavar="DIR", help="a folder written by hw3 grade --out")
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free "
-                   "one)")
-    p.set_defaults(run=_mark)
-
-    p = sub.add_parser("bank", add_help=False, help="grade the banks of real mistakes and "
-                       "right answers; print catch and false-alarm rates (--help for options)")
-    p.add_argument("args", nargs=argparse.REMAINDER)
-
-    p = sub.add_parser("rubric", help="print every test case with its points (Markdown)")
-    p.set_defaults(run=_rubric)
-
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["bank"]:
-        # `hw3 bank` passes every option, --help included, to the bank's own parser.
-        from hw3.bank import main as bank_main
-
-        return bank_main(argv[1:])
-    args = parser.parse_args(argv)
+    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
@@ -82,233 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"hw3 {args.command}: {e}", file=sys.stderr)
         return 1
-
-
-def _build(args: argparse.Namespace) -> int:
-    from hw3.build import BuildError, build, find_root, stale_products
-
-    try:
-        root = args.root or find_root()
-        if args.check:
-            stale = stale_products(root)
-            if stale:
-                print("out of step with assignment/hw3.ipynb (run `hw3 build`):\n  " +
-                      "\n  ".join(stale), file=sys.stderr)
-                return 1
-            print("generated files match the master")
-            return 0
-        result = build(root, progress=lambda msg: print(f"- {msg}", file=sys.stderr))
-    except BuildError as e:
-        print(f"hw3 build: {e}", file=sys.stderr)
-        return 1
-    for path in result.written:
-        print(path.relative_to(result.out))
-    return 0
-
-
-def _grade(args: argparse.Namespace) -> int:
-    from hw3.grading.grade import Interrupted, Options, grade_paths
-    from hw3.grading.submission import discover
-
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        print(f"hw3 grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    if args.out is None and args.json is None:
-        print("hw3 grade: say where the results go: --out DIR (results.json and reports) "
-              "and/or --json FILE", file=sys.stderr)
-        return 2
-    if not discover(list(args.paths)):
-        print(f"hw3 grade: no submissions (.ipynb or .zip files) in "
-              f"{', '.join(map(str, args.paths))}; nothing was written", file=sys.stderr)
-        return 2
-    if args.roster is not None:
-        from hw3.report import read_roster
-
-        read_roster(args.roster)  # a bad roster stops the run before any grading
-    options = Options(workers=max(1, args.workers), timeout=args.timeout,
-                      cell_timeout=args.cell_timeout, isolation=args.isolation)
-    if not _isolation_ok(args.isolation):
-        return 3
-    if args.no_cache:
-        options.cache_dir = None
-    bar: Any = None  # made once the batch is read and its size is known
-
-    def on_total(n: int) -> None:
-        nonlocal bar
-        if not args.quiet:
-            from tqdm import tqdm
-
-            bar = tqdm(total=n, unit="submission", desc="grading", file=sys.stderr)
-
-    def progress(k: int = 1) -> None:
-        if bar is not None:
-            bar.update(k)
-
-    from hw3.sandbox import SandboxError
-
-    interrupted: Interrupted | None = None
-    try:
-        results = grade_paths(args.paths, options, progress=progress, on_total=on_total)
-    except SandboxError as e:
-        print(f"hw3 grade: {e}", file=sys.stderr)
-        return 3
-    except Interrupted as e:
-        interrupted, results = e, e.results
-    finally:
-        if bar is not None:
-            bar.close()
-    # Interrupted: the finished results at once (reports take seconds: `hw3 report` makes them).
-    written = _write_results(results, args, reports=interrupted is None)
-    if interrupted is not None:
-        print(_interrupted_line(results, written, interrupted.cached, args.out),
-              file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Grading threads may still be unwinding from their killed sandboxes; waiting for them
-        # (as a normal exit does) would take seconds. Their sandboxes die with them.
-        os._exit(130)
-    print(summary_line(results, args.roster) + f"; results in {' and '.join(written)}")
-    return 0
-
-
-def _write_results(results: dict, args: argparse.Namespace, reports: bool = True) -> list[str]:
-    written = []
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
-        written.append(str(args.json))
-    if args.out is not None:
-        if reports:
-            _write_out(results, args.out, args.roster)
-            written.append(f"{args.out}/")
-        else:
-            args.out.mkdir(parents=True, exist_ok=True)
-            (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-            written.append(str(args.out / "results.json"))
-    return written
-
-
-def _interrupted_line(results: dict, written: list[str], cached: bool,
-                      out: Path | None) -> str:
-    info = results["interrupted"]
-    done, total = info["finished"], info["total"]
-    kept = f"kept the {done} finished of {total} submissions in {' and '.join(written)}"
-    if out is not None:
-        kept += f" (no reports: `hw3 report {out}` makes them)"
-    if cached:
-        rest = "they are also cached: run the same command to grade the other " \
-               f"{total - done}"
-    else:
-        rest = f"run the command again to grade the other {total - done}"
-    return f"hw3 grade: interrupted; {kept}; {rest}"
-
-
-def _names(entries: list[dict[str, Any]], limit: int = 5) -> str:
-    ids = [str(e.get("id") or Path(str(e.get("path", ""))).stem) for e in entries]
-    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
-    return ", ".join(ids[:limit]) + more
-
-
-def summary_line(results: dict, roster: Path | None = None) -> str:
-    """One line for the end of a run: counts and mean, then every submission that needs a
-    look by name: not graded, timed out, weakly isolated; and unmatched roster entries."""
-    subs = results["submissions"]
-    graded = [s for s in subs if s["status"] == "graded"]
-    parts = [f"{len(subs)} submissions, {len(graded)} graded"
-             + (f", mean {sum(s['score'] for s in graded) / len(graded):.1f}/"
-                f"{graded[0]['possible']:.0f}" if graded else "")]
-    for status in ("invalid", "error"):
-        bad = [s for s in subs if s["status"] == status]
-        if bad:
-            parts.append(f"{status}: {_names(bad)}")
-    timed_out = [s for s in graded if any(str(e.get("kind", "")).endswith("timeout")
-                                          for e in s.get("events", []))]
-    if timed_out:
-        parts.append(f"timed out: {_names(timed_out)}")
-    weak = [s for s in graded if not str(s.get("isolation", "")).startswith("bubblewrap")]
-    if weak:
-        modes = sorted({str(s.get("isolation") or "unknown").split(" ")[0] for s in weak})
-        parts.append(f"weakly isolated ({', '.join(modes)}): {_names(weak)}")
-    if roster is not None:
-        from hw3.report import unmatched
-
-        for problem, ids in unmatched(results, roster).items():
-            if ids:
-                more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
-                parts.append(f"{problem}: {', '.join(ids[:5])}{more}")
-    return "; ".join(parts)
-
-
-def _isolation_ok(isolation: str) -> bool:
-    """Say loudly, before anything runs, when students' code will not be fully sandboxed."""
-    from hw3.sandbox import ENV_VAR, requested_mode
-
-    try:
-        mode = requested_mode(isolation)
-    except ValueError as e:
-        print(f"hw3 grade: {ENV_VAR}: {e}", file=sys.stderr)
-        return False
-    if mode == "none":
-        print("hw3 grade: WARNING: --isolation none: students' code runs WITHOUT A SANDBOX, "
-              "as your user, able to read and change your files (rlimits only); every result "
-              "says so.", file=sys.stderr)
-    elif mode == "unprivileged-user":
-        print("hw3 grade: WARNING: --isolation unprivileged-user: students' code runs without "
-              "namespaces as uid 65534, one submission at a time; it can read every file that "
-              "others may read (chmod o= the grader's files first); every result says so.",
-              file=sys.stderr)
-    return True
-
-
-def _write_out(results: dict, out: Path, roster: Path | None) -> None:
-    from hw3.marking.merge import find_marks, say_provisional
-    from hw3.report import write_reports
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    marks = find_marks(results, out, None)
-    write_reports(results, out, roster, marks=marks)
-    say_provisional(results, marks)
-
-
-def _report(args: argparse.Namespace) -> int:
-    from hw3.marking.merge import find_marks, say_provisional
-    from hw3.report import load_results, write_reports
-
-    results = load_results(args.dir)
-    marks = find_marks(results, args.dir, args.marks)
-    written = write_reports(results, args.dir, args.roster, marks=marks)
-    for path in written:
-        print(path)
-    say_provisional(results, marks)
-    return 0
-
-
-def _mark(args: argparse.Namespace) -> int:
-    from hw3.marking.app import serve
-
-    def announce(url: str) -> None:
-        print(f"Marking {args.dir}: open this address in a browser (Ctrl-C to stop):\n  {url}",
-              flush=True)
-
-    serve(args.dir, port=args.port, announce=announce)
-    return 0
-
-
-def _rubric(args: argparse.Namespace) -> int:
-    from hw3.cases import QUESTIONS
-
-    print("| question | case | points | visibility | what it checks |")
-    print("| --- | --- | ---: | --- | --- |")
-    for question, cases in QUESTIONS.items():
-        for c in cases:
-            description = c.description.replace("|", "\\|")
-            print(f"| `{question}` | `{c.id}` | {c.points:g} | {c.visibility} | "
-                  f"{description} |")
-    total = sum(c.points for cs in QUESTIONS.values() for c in cs)
-    print(f"| **total** | | **{total:g}** | | |")
-    return 0
 
 
 if __name__ == "__main__":

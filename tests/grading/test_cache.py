@@ -92,12 +92,14 @@ def test_hw3_grade_refuses_to_run_unsandboxed_without_the_flag(tmp_path: Path) -
 def test_poisoned_cache_entries_are_never_served(tmp_path: Path) -> None:
     """poison_cache writes forged entries where it can; with `none` it can reach the cache
     (it runs as this user). A later sandboxed run grades everything afresh."""
-    from support import fixture_meta, notebook_with
+    from support import notebook_with
+
+    from hw3.bank.fixtures import read_meta
 
     subs = tmp_path / "subs"
     subs.mkdir()
     path = HOSTILE / "poison_cache.py"
-    meta = fixture_meta(path)
+    meta = read_meta(path)
     source = path.read_text().replace("HINTS = []", f"HINTS = [{str(tmp_path)!r}]")
     nb = notebook_with(TEMPLATE, source, meta["insert"])
     (subs / "poison_cache.ipynb").write_text(json.dumps(nb))

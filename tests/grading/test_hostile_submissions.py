@@ -14,14 +14,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import ROOT, SOLUTION, TEMPLATE, fixture_meta, notebook_with
+from support import ROOT, SOLUTION, TEMPLATE, notebook_with
 
+from hw3.bank.fixtures import read_meta
 from hw3.cases.job import MAX_OUTPUT_CHARS
 from hw3.grading.grade import Options, grade_paths
 from hw3.report import write_reports
 from hw3.sandbox import Worker
 
-HOSTILE = sorted((ROOT / "tests" / "fixtures" / "hostile").glob("*.py"))
+# The fixtures with `expect:` are handed in; the others are cells for the sandbox tests.
+HOSTILE = [p for p in sorted((ROOT / "tests" / "fixtures" / "hostile").glob("*.py"))
+           if "expect" in read_meta(p)]
 BASES = {"solution": SOLUTION, "template": TEMPLATE}
 PWNED = Path("/tmp/hw3-otter-log-was-unpickled")
 # Peak memory of the grader (this process, and its largest child: a judge process or a
@@ -32,7 +35,7 @@ MAX_GRADER_BYTES = 2.5 * 2**30
 
 def _stem(path: Path) -> str:
     """The file name a fixture is handed in under (``name:`` in its docstring, else its own)."""
-    return fixture_meta(path).get("name", path.stem)
+    return read_meta(path).get("name", path.stem)
 
 
 class _Evil:
@@ -51,7 +54,7 @@ def _bubblewrap() -> bool:
 def batch(tmp_path_factory):
     subs = tmp_path_factory.mktemp("class")
     for path in HOSTILE:
-        meta = fixture_meta(path)
+        meta = read_meta(path)
         nb = notebook_with(BASES[meta["base"]], path.read_text(), meta.get("insert", "end"))
         (subs / f"{_stem(path)}.ipynb").write_text(json.dumps(nb))
     shutil.copy(SOLUTION, subs / "honest.ipynb")
@@ -97,13 +100,13 @@ def _installed_files() -> dict[str, str]:
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
 def test_hostile_submission_gets_its_expected_outcome(batch, path):
-    meta = fixture_meta(path)
+    meta = read_meta(path)
     if meta.get("isolation") == "bubblewrap" and not batch["bubblewrap"]:
         pytest.skip("needs bubblewrap")
     entry = batch["results"][_stem(path)]
     assert entry["status"] == "graded", entry["message"]
     expect = dict(part.strip().split("=") for part in meta["expect"].split(";"))
-    assert entry["score"] == float(expect["score"]), (meta["what"], entry["message"],
+    assert entry["score"] == float(expect["score"]), (meta.what, entry["message"],
                                                       [c for c in entry["cases"]
                                                        if not c["passed"]][:3])
     if "event" in expect:
@@ -173,7 +176,7 @@ def test_a_check_line_in_a_defining_cell_keeps_the_definition(batch):
 
 
 def test_a_formula_file_name_reaches_grades_csv_neutralised(batch):
-    name = fixture_meta(ROOT / "tests" / "fixtures" / "hostile" / "formula_file_name.py")["name"]
+    name = read_meta(ROOT / "tests" / "fixtures" / "hostile" / "formula_file_name.py")["name"]
     text = (batch["out"] / "grades.csv").read_text()
     rows = list(csv.reader(text.splitlines()))
     assert ["'" + name] in [row[:1] for row in rows]

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from hw3.bank.fixtures import read_meta
 from hw3.grading.execute import execute_submission
 from hw3.sandbox import Limits, SandboxError, Worker
 
-HOSTILE = Path(__file__).parent / "hostile"
+HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"  # the one hostile tree
 
 # Small limits keep the suite fast; cell_seconds must leave room for a cold IPython cell.
 TEST_LIMITS = Limits(
@@ -34,7 +35,12 @@ MODES = ["bubblewrap", "unprivileged-user", "none"]
 
 
 def hostile(name: str, **subs: str) -> str:
-    text = (HOSTILE / f"{name}.py").read_text()
+    """The code of the hostile fixture ``name`` (its docstring left out), with each of its
+    ``placeholders:`` replaced (all of them must be given)."""
+    meta = read_meta(HOSTILE / f"{name}.py")
+    wanted = {p.strip() for p in meta.get("placeholders", "").split(",") if p.strip()}
+    assert wanted == set(subs), f"{name} needs {sorted(wanted)}, got {sorted(subs)}"
+    text = meta.code
     for key, value in subs.items():
         text = text.replace(key, value)
     return text

@@ -60,7 +60,7 @@ def test_cell_timeout_by_alarm(worker: Worker, name: str) -> None:
 
 def test_timeout_that_is_swallowed_is_killed(worker: Worker) -> None:
     t0 = time.monotonic()
-    res = run(worker, [hostile("catch_timeout_loop"), *AFTER])
+    res = run(worker, [hostile("catch_timeout"), *AFTER])
     assert statuses(res) == ["timeout", "ok", "ok"]
     assert kinds(res) == ["cell_timeout"]
     assert res["runs"] == 2  # killed from outside, then run again without that cell
@@ -111,7 +111,7 @@ def test_input_fails_at_once(worker: Worker) -> None:
 
 def test_huge_output_is_capped(worker: Worker) -> None:
     t0 = time.monotonic()
-    res = run(worker, [hostile("huge_stdout"), *AFTER])
+    res = run(worker, [hostile("huge_stdout_and_stderr"), *AFTER])
     assert statuses(res) == ["ok", "ok", "ok"]
     out = res["cells"][0]["output"]
     assert len(out) < worker.limits.max_output_bytes + 200
@@ -120,7 +120,7 @@ def test_huge_output_is_capped(worker: Worker) -> None:
 
 
 def test_fork_flood_is_stopped(worker: Worker) -> None:
-    res = run(worker, [hostile("fork_flood"), *AFTER])
+    res = run(worker, [hostile("fork_flood_uncaught"), *AFTER])
     assert statuses(res)[1:] == ["ok", "ok"]
     if worker.zygote_info.get("child_uid") is not None or os.geteuid() != 0:
         # RLIMIT_NPROC (the students' uid is not host root): fork fails inside the cell.
@@ -146,7 +146,7 @@ def test_fork_flood_is_stopped(worker: Worker) -> None:
 
 
 def test_daemon_dies_with_the_job(worker: Worker) -> None:
-    res = run(worker, [hostile("setsid_daemon"), *AFTER])
+    res = run(worker, [hostile("setsid_daemon_in_workdir"), *AFTER])
     assert statuses(res) == ["ok", "ok", "ok"]
     # The daemon would write its file every 0.2 s in the same scratch directory.
     probe = (
@@ -160,7 +160,7 @@ def test_daemon_dies_with_the_job(worker: Worker) -> None:
 
 
 def test_fill_disk_is_stopped(worker: Worker) -> None:
-    res = run(worker, [hostile("fill_disk"), *AFTER])
+    res = run(worker, [hostile("fill_disk_many_files"), *AFTER])
     assert statuses(res)[1:] == ["ok", "ok"]
     if worker.isolation == "bubblewrap":
         assert statuses(res)[0] == "error"
@@ -296,7 +296,7 @@ def test_network_is_unreachable(bwrap_worker: Worker) -> None:
         listener.listen()
         listener.settimeout(0.2)
         port = listener.getsockname()[1]
-        res = run(bwrap_worker, [hostile("use_network", __PORT__=str(port)), *AFTER])
+        res = run(bwrap_worker, [hostile("use_network_to_port", __PORT__=str(port)), *AFTER])
         assert statuses(res) == ["ok", "ok", "ok"]
         assert "reached: []" in res["cells"][0]["output"]
         with pytest.raises(TimeoutError):
@@ -304,7 +304,7 @@ def test_network_is_unreachable(bwrap_worker: Worker) -> None:
 
 
 def test_repository_is_invisible(bwrap_worker: Worker) -> None:
-    source = hostile("read_solutions", __REPO__=str(REPO), __HW3__=str(HW3))
+    source = hostile("list_repository", __REPO__=str(REPO), __HW3__=str(HW3))
     res = run(bwrap_worker, [source, *AFTER])
     assert statuses(res) == ["ok", "ok", "ok"]
     out = res["cells"][0]["output"]

@@ -12,12 +12,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from _sandbox_helpers import AFTER, run, statuses
+from _sandbox_helpers import AFTER, hostile, run, statuses
 
 import hw3.sandbox as sandbox
 from hw3.sandbox import Worker
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 X86_64 = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 syscall numbers")
 
 
@@ -154,7 +153,7 @@ time.sleep(1.2)
 
 def test_socket_buffers_a_job_can_hold_are_bounded(worker: Worker) -> None:
     starts = worker.starts
-    source = (FIXTURES / "socket_buffer_hog.py").read_text().split('"""', 2)[2]
+    source = hostile("socket_buffer_hog")
     source = source.replace("time.sleep(60)", "time.sleep(3)")
     res = run(worker, [source, *AFTER])
     assert statuses(res)[1:] == ["ok", "ok"]
@@ -171,7 +170,7 @@ def test_socket_buffers_a_job_can_hold_are_bounded(worker: Worker) -> None:
 
 @X86_64
 def test_keyring_channel_finds_nothing_from_an_earlier_job(worker: Worker) -> None:
-    source = (FIXTURES / "keyring_channel.py").read_text().split('"""', 2)[2]
+    source = hostile("keyring_channel")
     first = run(worker, [source])
     second = run(worker, [source])
     for res in (first, second):

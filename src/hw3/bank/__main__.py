@@ -2,6 +2,6 @@
 
 import sys
 
-from hw3.bank import main
+from hw3.commands.bank import main
 
 sys.exit(main())

@@ -1,0 +1,29 @@
+"""``hw3 report DIR``: rebuild the reports from DIR/results.json without regrading."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "rebuild reports from DIR/results.json without regrading"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", type=Path, metavar="DIR")
+    parser.add_argument("--roster", type=Path, metavar="FILE")
+    parser.add_argument("--marks", type=Path, metavar="FILE.csv", help="hand-graded marks: "
+                        "columns id and one per manual question (default: DIR/marks.sqlite "
+                        "from hw3 mark)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hw3.marking.merge import find_marks, say_provisional
+    from hw3.report import load_results, write_reports
+
+    results = load_results(args.dir)
+    marks = find_marks(results, args.dir, args.marks)
+    written = write_reports(results, args.dir, args.roster, marks=marks)
+    for path in written:
+        print(path)
+    say_provisional(results, marks)
+    return 0

@@ -1,3 +1,0 @@
-# A cell that never finishes.
-while True:
-    pass

@@ -1,1 +1,0 @@
-name = input("What is your name? ")
