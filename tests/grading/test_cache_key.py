@@ -33,12 +33,13 @@ def test_the_copy_has_the_packages_own_key(package: Path) -> None:
 
 
 @pytest.mark.parametrize("edited", [
-    "report/__init__.py",  # the report's code, its CSS among it
-    "report/report.css",  # the CSS as a package-data file, should it be one
+    "report/templates/report.css",  # the report's CSS
+    "report/pages.py", "report/templates/feedback.html.j2",
     "marking/app.py", "marking/manual.json", "build/__init__.py", "bank/__init__.py", "cli.py",
     "__init__.py",
 ])
 def test_what_only_changes_how_results_look_keeps_the_key(package: Path, edited: str) -> None:
+    assert (package / edited).is_file(), edited
     before = autograder_key(package)
     _touch(package / edited)
     assert autograder_key(package) == before
