@@ -220,7 +220,8 @@ class Worker:
                         try:
                             new = reader.feed(chunk)
                         except ProtocolError as e:
-                            messages.extend(e.messages)  # what came before the garbage
+                            # What came before the garbage (heartbeats are the worker's).
+                            messages.extend(m for m in e.messages if BEAT not in m)
                             reason = (
                                 "output_limit" if str(e) == "output_limit" else "protocol_error"
                             )
