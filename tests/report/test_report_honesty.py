@@ -8,16 +8,17 @@ reads no discrimination of a class too small for one.
 
 from __future__ import annotations
 
-import base64
 import io
 import random
-import re
 
 import numpy as np
 import pytest
 from report_sample import make_results, make_submission, with_submissions
 
 from hw3 import report
+from hw3.report.model import report_data
+from hw3.report.plots import item_plot
+from hw3.report.stats import attention, case_stats
 
 
 def _with_blank(n: int, seed: int = 5) -> dict:
@@ -29,8 +30,8 @@ def _with_blank(n: int, seed: int = 5) -> dict:
 
 def test_discrimination_leaves_non_attempts_out_and_says_what_they_would_do():
     results = _with_blank(12)
-    data = report._normalize(results)
-    stats = {c.case.id: c for c in report._case_stats(data)}
+    data = report_data(results)
+    stats = {c.case.id: c for c in case_stats(data)}
     attempts = [s for s in results["submissions"] if s["id"] != "blank"]
     gains = []
     for cid, c in stats.items():
@@ -49,7 +50,7 @@ def test_discrimination_leaves_non_attempts_out_and_says_what_they_would_do():
 
 def test_a_blank_submission_is_listed_under_attention(tmp_path):
     results = _with_blank(12)
-    items = dict((s.id, reasons) for s, reasons in report._attention(report._normalize(results)))
+    items = dict((s.id, reasons) for s, reasons in attention(report_data(results)))
     assert any("no case passed" in r for r in items["blank"])
     report.write_reports(results, tmp_path)
     text = (tmp_path / "report.html").read_text()
@@ -79,10 +80,9 @@ def test_public_and_hidden_cases_on_one_spot_both_show(tmp_path):
         for c in s["cases"]:
             if c["hidden"] and c["question"] in by_q:
                 c["passed"] = by_q[c["question"]]
-    data = report._normalize(results)
-    stats = report._case_stats(data)
-    html = report._item_plot(stats)
-    png = base64.b64decode(re.search(r"base64,([^\"]+)", html).group(1))
+    data = report_data(results)
+    stats = case_stats(data)
+    png = item_plot(stats).png
     from matplotlib import image
 
     pixels = (image.imread(io.BytesIO(png), format="png")[..., :3] * 255).astype(int)

@@ -16,6 +16,9 @@ from report_sample import BAD_CASE, make_results, make_submission, with_submissi
 
 from hw3 import report
 from hw3.report import safe_file_name, write_reports
+from hw3.report.model import report_data
+from hw3.report.stats import attention, case_stats
+from hw3.report.text import disp
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
 HOSTILE_MSG = "printed <script>document.title='pwned'</script> & \"quotes\""
@@ -157,15 +160,15 @@ def test_report_header_and_sections(sample):
     assert "HW3 grading report" in text
     assert "2026-11-26 10:00 UTC" in text
     assert f"{len(results['submissions'])} submissions" in text
-    assert report._disp(float(np.mean(graded))) in text
-    assert report._disp(float(np.median(graded))) in text
+    assert disp(float(np.mean(graded))) in text
+    assert disp(float(np.median(graded))) in text
     assert "point-biserial" in text
     assert len([t for t, _ in _parse(out / "report.html").tags if t == "img"]) == 3
 
 
 def test_attention_lists_every_reason(sample):
     results, out = sample
-    items = dict((s.id, reasons) for s, reasons in report._attention(report._normalize(results)))
+    items = dict((s.id, reasons) for s, reasons in attention(report_data(results)))
     assert set(items) == {"mystery", "alice", "carol"}
     assert items["mystery"] == ["status invalid: not a notebook: JSON error at line 1, column 1"]
     assert any(r.startswith("cell_timeout (cell 7)") for r in items["alice"])
@@ -177,8 +180,8 @@ def test_attention_lists_every_reason(sample):
 
 def test_item_analysis_matches_numpy():
     results = make_results(200, seed=11, odd=False)
-    data = report._normalize(results)
-    stats = {c.case.id: c for c in report._case_stats(data)}
+    data = report_data(results)
+    stats = {c.case.id: c for c in case_stats(data)}
     for cid, c in stats.items():
         passed = np.array([next(x["passed"] for x in s["cases"] if x["id"] == cid)
                            for s in results["submissions"]], dtype=float)
@@ -198,8 +201,8 @@ def test_item_analysis_matches_numpy():
 
 def test_failure_messages_are_counted(sample):
     results, _ = sample
-    data = report._normalize(results)
-    stats = {c.case.id: c for c in report._case_stats(data)}
+    data = report_data(results)
+    stats = {c.case.id: c for c in case_stats(data)}
     expected: Counter[str] = Counter()
     for s in results["submissions"]:
         if s["status"] != "graded":

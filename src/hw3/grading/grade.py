@@ -28,6 +28,16 @@ from typing import Any
 from hw3.cases import CASES, QUESTIONS, feedback, judge, load_expected
 from hw3.cases.checking import Verdict
 from hw3.grading.judging import Budget, JudgePool
+from hw3.grading.results import (
+    CaseDef,
+    CaseResult,
+    ClassResults,
+    QuestionDef,
+    QuestionScore,
+    Scores,
+    SubmissionResult,
+    questions_json,
+)
 from hw3.grading.submission import Submission, assign_ids, discover, read, strip_otter
 from hw3.marking.rubric import manual_summary
 
@@ -64,15 +74,20 @@ class Options:
 # ----------------------------------------------------------------------------- results
 
 
-def questions_summary() -> dict[str, Any]:
+def question_defs() -> list[QuestionDef]:
     """Every auto-graded question with its cases, in the contract's order."""
-    return {q: {"possible": float(sum(c.points for c in cs)),
-                "cases": [{"id": c.id, "points": float(c.points), "hidden": c.hidden,
-                           "description": c.description} for c in cs]}
-            for q, cs in QUESTIONS.items()}
+    return [QuestionDef(q, float(sum(c.points for c in cs)),
+                        tuple(CaseDef(c.id, q, float(c.points), c.hidden, c.description)
+                              for c in cs))
+            for q, cs in QUESTIONS.items()]
 
 
-def score(verdicts: dict[str, Verdict]) -> dict[str, Any]:
+def questions_summary() -> dict[str, Any]:
+    """The results' top-level ``questions`` (the rubric), as JSON."""
+    return questions_json(question_defs())
+
+
+def scores(verdicts: dict[str, Verdict]) -> Scores:
     """Per-case and per-question scores from each case's verdict (a missing verdict: 0)."""
     case_rows, questions = [], {}
     for question, cases in QUESTIONS.items():
@@ -81,28 +96,32 @@ def score(verdicts: dict[str, Verdict]) -> dict[str, Any]:
             verdict = verdicts.get(case.id, Verdict.fail("not graded"))
             earned = float(case.points) if verdict.ok else 0.0
             got += earned
-            case_rows.append({"id": case.id, "question": question, "points": float(case.points),
-                              "score": earned, "hidden": case.hidden, "passed": verdict.ok,
-                              "description": case.description,
-                              "message": feedback(case, verdict)})
-        questions[question] = {"score": got, "possible": float(sum(c.points for c in cases))}
-    total = sum(q["score"] for q in questions.values())
-    possible = sum(q["possible"] for q in questions.values())
-    return {"score": total, "possible": possible, "questions": questions, "cases": case_rows}
+            case_rows.append(CaseResult(case.id, question, float(case.points), earned,
+                                        case.hidden, verdict.ok, case.description,
+                                        feedback(case, verdict)))
+        questions[question] = QuestionScore(got, float(sum(c.points for c in cases)))
+    total = sum(q.score for q in questions.values())
+    possible = sum(q.possible for q in questions.values())
+    return Scores(total, possible, questions, case_rows)
+
+
+def score(verdicts: dict[str, Verdict]) -> dict[str, Any]:
+    """``scores`` as JSON: score, possible, questions and cases."""
+    return scores(verdicts).to_json()
 
 
 def unreadable(sub: Submission) -> dict[str, Any]:
     """The entry of a submission that could not be read: every question at zero."""
-    return {"path": str(sub.path), "id": sub.id, "status": "invalid", "message": sub.problem,
-            **score({}), "events": [], "isolation": "", "seconds": 0.0, "explanations": {}}
+    return SubmissionResult(str(sub.path), sub.id, "invalid", sub.problem, scores({}),
+                            explanations={}).to_json()
 
 
 def internal_error(sub: Submission, error: BaseException) -> dict[str, Any]:
-    return {"path": str(sub.path), "id": sub.id, "status": "error",
-            "message": "The grader failed on this submission; please tell your instructor "
-                       f"({type(error).__name__}: {str(error)[:300]}).",
-            **score({}), "events": [], "isolation": "", "seconds": 0.0,
-            "explanations": sub.explanations}
+    return SubmissionResult(
+        str(sub.path), sub.id, "error",
+        "The grader failed on this submission; please tell your instructor "
+        f"({type(error).__name__}: {str(error)[:300]}).",
+        scores({}), explanations=sub.explanations).to_json()
 
 
 # ----------------------------------------------------------------------------- one submission
@@ -134,16 +153,16 @@ def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
         verdicts = judge_all(probes, expected)
     else:
         verdicts, notes = judges.judge_all(probes, list(CASES))
-    result = score(verdicts)
+    result = scores(verdicts)
     events = list(run.get("events", []))
     events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
     messages = [e.get("message", "") for e in events] + sub.notes
     if len(probes) < len(CASES):
         messages.append("Some checks could not run because the notebook stopped first.")
-    return {"path": str(sub.path), "id": sub.id, "status": "graded",
-            "message": " ".join(m for m in messages if m), **result, "events": events,
-            "cells": run.get("cells", []), "isolation": run.get("isolation", ""),
-            "seconds": round(time.monotonic() - start, 3), "explanations": sub.explanations}
+    return SubmissionResult(
+        str(sub.path), sub.id, "graded", " ".join(m for m in messages if m), result, events,
+        cells=run.get("cells", []), isolation=run.get("isolation", ""),
+        seconds=round(time.monotonic() - start, 3), explanations=sub.explanations).to_json()
 
 
 # ----------------------------------------------------------------------------- the cache
@@ -376,10 +395,12 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         return result
 
     def summary(entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
-        return {"assignment": ASSIGNMENT, "autograder": key,
-                "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "questions": questions_summary(), "manual": manual_summary(), "sandbox": sandbox,
-                "submissions": [entries[i] for i in range(len(files)) if i in entries]}
+        # Entries stay dicts (as the cache keeps them): checked here, once, on their way out.
+        return ClassResults(
+            ASSIGNMENT, key, dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            question_defs(), [SubmissionResult.from_json(entries[i]) for i in range(len(files))
+                              if i in entries],
+            manual=manual_summary(), sandbox=sandbox).to_json()
 
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
     futures: dict[Any, int] = {}

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from hw3.grading.judging import Budget
+from hw3.grading.results import SubmissionResult, gradescope_json, questions_from_json
 from hw3.grading.submission import SUFFIXES
 
 DEFAULT_TIMEOUT = 480.0  # the notebook's wall time, seconds
@@ -257,89 +258,21 @@ def _unprivileged(root: Path, why: str) -> Isolation:
 # ----------------------------------------------------------------------------- results
 
 
-def _case_lines(cases: list[dict[str, Any]]) -> list[str]:
-    lines = []
-    for case in cases:
-        mark = "passed" if case["passed"] else "failed"
-        kind = "hidden" if case["hidden"] else "public"
-        lines.append(f"{kind} test {mark}: {case['description']}"
-                     + (f"\n    {case['message']}" if case["message"] and not case["passed"]
-                        else ""))
-    return lines
-
-
-def _public_summary(entry: dict[str, Any], questions: dict[str, Any]) -> tuple[str, bool]:
-    """Otter's "Public Tests" box: each question's public cases (what failed, and why)."""
-    parts, ok = [], True
-    for question in questions:
-        public = [c for c in entry.get("cases", []) if c["question"] == question
-                  and not c["hidden"]]
-        failed = [c for c in public if not c["passed"]]
-        ok = ok and not failed
-        if not public:
-            continue
-        if failed:
-            parts.append(f"{question}:\n  " + "\n  ".join(_case_lines(failed)))
-        else:
-            parts.append(f"{question}: all public tests passed")
-    return "\n".join(parts), ok
-
-
-def _total(entry: dict[str, Any], config: dict[str, Any]) -> float:
-    """The submission's score, scaled or thresholded as Otter does with the same config."""
-    total, possible = float(entry.get("score", 0.0)), float(entry.get("possible", 0.0))
-    points, threshold = config.get("points_possible"), config.get("score_threshold")
-    score = total
-    if points is not None:
-        score = total / possible * float(points) if possible else 0.0
-    if threshold is not None:
-        reached = total / possible >= float(threshold) if possible else 0 >= float(threshold)
-        score = float(points or possible) if reached else 0.0
-    return round(score, 5)
-
-
 def gradescope_results(entry: dict[str, Any] | None, questions: dict[str, Any],
                        config: dict[str, Any] | None = None,
                        isolation: Isolation | None = None,
                        seconds: float = 0.0) -> dict[str, Any]:
     """One result entry in Gradescope's results.json format, shaped as Otter 7 shapes it
-    (``GradingResults.to_gradescope_dict``): a public summary, a test per question, the
-    instructor's visibility settings, and the isolation for instructors only."""
+    (``results.gradescope_json``), and the isolation for instructors only."""
     config = {**OTTER_DEFAULTS, **(config or {})}
-    out: dict[str, Any] = {"score": 0.0, "execution_time": max(0, round(seconds)),
-                           "output_format": "text", "test_output_format": "text",
-                           "stdout_visibility": "after_published" if config["show_stdout"]
-                           else "hidden", "tests": []}
+    refused = isolation is not None and isolation.mode is None
+    typed = None
+    if entry is not None and not refused:
+        typed = SubmissionResult.from_json(entry, require_id=False)
+    out = gradescope_json(typed, questions_from_json(questions), config, seconds)
     tests: list[dict[str, Any]] = out["tests"]
-    if isolation is not None and isolation.mode is None:
+    if refused:
         out["output"] = STUDENT_REFUSED
-    elif entry is None:
-        out["output"] = ("No notebook (.ipynb) or export zip was found in your upload. Upload "
-                         "hw3.ipynb or the zip file the export cell makes.")
-    else:
-        out["score"] = _total(entry, config)
-        message = entry.get("message", "")
-        if entry.get("status") != "graded":
-            message = f"Your submission could not be graded: {message}"
-        out["output"] = message
-        hidden_visibility = "after_published" if config["show_hidden"] else "hidden"
-        cases = entry.get("cases", [])
-        if config["show_all_public"] and not any(c["hidden"] for c in cases):
-            hidden_visibility = "visible"
-        if not config["show_hidden"] or config["force_public_test_summary"]:
-            summary, ok = _public_summary(entry, questions)
-            tests.append({"name": "Public Tests", "visibility": "visible", "output": summary,
-                          "output_format": "text", "status": "passed" if ok else "failed"})
-        for number, (question, info) in enumerate(questions.items(), 1):
-            got = entry["questions"][question]
-            score, possible = round(float(got["score"]), 5), round(float(info["possible"]), 5)
-            tests.append({
-                "name": question, "number": str(number), "score": score, "max_score": possible,
-                "status": "passed" if score >= possible else "failed",
-                "visibility": hidden_visibility, "output_format": "text", "tags": [question],
-                "output": "\n".join(_case_lines([c for c in cases
-                                                 if c["question"] == question])),
-            })
     if isolation is not None:
         weak = isolation.mode != "bubblewrap"
         tests.append({"name": "Grading environment (instructors only)", "visibility": "hidden",

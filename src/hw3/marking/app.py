@@ -101,7 +101,7 @@ class Class:
 def make_app(folder: Path, token: str, port: int) -> Starlette:
     folder = Path(folder)
     db_path = folder / DB_NAME
-    from hw3.report import load_results
+    from hw3.grading.results import load_results
 
     results = load_results(folder)  # first: bad input gets one sentence and changes nothing
     if not isinstance(results.get("manual"), dict) or not results["manual"]:

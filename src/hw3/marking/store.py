@@ -238,7 +238,7 @@ class _Tx:
 
 def marks_csv(questions: Sequence[str], ids: Iterable[str], marks: Marks) -> str:
     """``id`` plus one column per manual question; an empty cell is an answer not marked."""
-    from hw3.report import csv_cell  # ids are file names a student chose: no formulas
+    from hw3.layout import csv_cell  # ids are file names a student chose: no formulas
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

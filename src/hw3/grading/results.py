@@ -1,0 +1,459 @@
+"""The grading results, typed: what ``hw3 grade`` records and every report is made from.
+
+The JSON form is the contract of the README ("Grading results"): ``to_json()`` gives it key for
+key and in the same order as the grader has always written it, and ``ClassResults.from_json``
+is the one validator of it (``hw3 report``, ``hw3 mark`` and the reports all go through it).
+The objects also own their other exports: Gradescope's results.json (``gradescope_json``) and
+the rows of grades.csv (``SubmissionResult.grades_row``).
+
+Results carry text a submission chose (its file name, what its code printed), and a results
+file can be edited by hand: ``from_json`` checks types and sizes in one pass over the data,
+with no recursion into submitted values, and says what is wrong in one sentence naming the
+field. Optional fields that are absent stay absent (``None``) so a round trip is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Far above any class (a few hundred submissions of 14 questions and ~60 cases), so only a
+# broken or hostile file meets them.
+MAX_RESULTS_BYTES = 512 * 2**20
+MAX_SUBMISSIONS = 100_000
+MAX_ITEMS = 10_000  # questions, cases or events of one submission
+
+
+class ResultsError(ValueError):
+    """``results.json`` (or the dict given) does not have the expected shape."""
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _need_number(obj: Mapping[str, Any], key: str, where: str) -> float:
+    value = _float(obj.get(key))
+    if value is None:
+        raise ResultsError(f"results: {where}.{key} must be a number, got {obj.get(key)!r:.80}")
+    return value
+
+
+def _bounded(items: Sequence[Any] | Mapping[str, Any], limit: int, where: str) -> None:
+    if len(items) > limit:
+        raise ResultsError(f"results: {where} has {len(items)} entries, more than {limit}")
+
+
+def csv_number(x: float | None) -> str:
+    """A number for CSV files: exact (``float(text) == x``), whole numbers without ``.0``."""
+    if x is None:
+        return ""
+    if math.isfinite(x) and x == int(x) and abs(x) < 2**53:
+        return str(int(x))
+    return repr(float(x))
+
+
+# ----------------------------------------------------------------------------- the rubric
+
+
+@dataclass(frozen=True)
+class CaseDef:
+    """One test case of the rubric (top-level ``questions``)."""
+
+    id: str
+    question: str
+    points: float
+    hidden: bool
+    description: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "points": self.points, "hidden": self.hidden,
+                "description": self.description}
+
+
+@dataclass(frozen=True)
+class QuestionDef:
+    """One auto-graded question of the rubric with its cases."""
+
+    name: str
+    possible: float
+    cases: tuple[CaseDef, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"possible": self.possible, "cases": [c.to_json() for c in self.cases]}
+
+
+def questions_json(questions: Sequence[QuestionDef]) -> dict[str, Any]:
+    return {q.name: q.to_json() for q in questions}
+
+
+def questions_from_json(qs: Any) -> list[QuestionDef]:
+    if not isinstance(qs, Mapping):
+        raise ResultsError("results: 'questions' must be an object mapping names to questions")
+    _bounded(qs, MAX_ITEMS, "questions")
+    out = []
+    for name, q in qs.items():
+        where = f"questions.{name}"
+        if not isinstance(q, Mapping):
+            raise ResultsError(f"results: {where} must be an object")
+        cases = q.get("cases", [])
+        if not isinstance(cases, list):
+            raise ResultsError(f"results: {where}.cases must be a list")
+        _bounded(cases, MAX_ITEMS, f"{where}.cases")
+        defs = []
+        for i, c in enumerate(cases):
+            if not isinstance(c, Mapping) or not isinstance(c.get("id"), str):
+                raise ResultsError(f"results: {where}.cases[{i}] must be an object with an 'id'")
+            defs.append(CaseDef(c["id"], str(name), _float(c.get("points")) or 0.0,
+                                bool(c.get("hidden", False)), str(c.get("description", ""))))
+        out.append(QuestionDef(str(name), _need_number(q, "possible", where), tuple(defs)))
+    return out
+
+
+# ----------------------------------------------------------------------------- one submission
+
+
+@dataclass
+class CaseResult:
+    """One case's outcome for one submission. ``message`` is what the student may see (for
+    hidden cases, already made safe by the grader). ``passed`` None: not recorded (old files);
+    then a full score counts as passed."""
+
+    id: str
+    question: str
+    points: float
+    score: float | None
+    hidden: bool
+    passed: bool | None
+    description: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        if self.passed is not None:
+            return self.passed
+        return (self.score or 0.0) >= self.points - 1e-9
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "question": self.question, "points": self.points,
+                "score": self.score, "hidden": self.hidden, "passed": self.passed,
+                "description": self.description, "message": self.message}
+
+    @classmethod
+    def from_json(cls, c: Mapping[str, Any]) -> CaseResult:
+        passed = c.get("passed")
+        return cls(str(c.get("id", "")), str(c.get("question", "")),
+                   _float(c.get("points")) or 0.0, _float(c.get("score")),
+                   bool(c.get("hidden", False)), passed if isinstance(passed, bool) else None,
+                   str(c.get("description") or ""), str(c.get("message") or ""))
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    score: float | None  # None: no score recorded (shown as such, never as 0)
+    possible: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": self.score, "possible": self.possible}
+
+
+@dataclass
+class Scores:
+    """The scores of one submission: total, per question (every question) and per case."""
+
+    score: float
+    possible: float
+    questions: dict[str, QuestionScore]
+    cases: list[CaseResult]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": self.score, "possible": self.possible,
+                "questions": {n: q.to_json() for n, q in self.questions.items()},
+                "cases": [c.to_json() for c in self.cases]}
+
+
+@dataclass
+class SubmissionResult:
+    """One submission's entry. ``status``: graded (it could be read), invalid or error.
+    ``cells``, ``explanations`` and ``cached`` are absent (None) where the grader does not
+    write them (unreadable submissions; fresh results)."""
+
+    path: str
+    id: str
+    status: str
+    message: str
+    scores: Scores
+    events: list[dict[str, Any]] = field(default_factory=list)  # kind, cell, message
+    isolation: str | None = ""
+    seconds: float | None = 0.0
+    cells: list[Any] | None = None
+    explanations: dict[str, Any] | None = None
+    cached: bool | None = None
+
+    @property
+    def score(self) -> float:
+        return self.scores.score
+
+    @property
+    def possible(self) -> float:
+        return self.scores.possible
+
+    @property
+    def questions(self) -> dict[str, QuestionScore]:
+        return self.scores.questions
+
+    @property
+    def cases(self) -> list[CaseResult]:
+        return self.scores.cases
+
+    @property
+    def graded(self) -> bool:
+        return self.status == "graded"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "id": self.id, "status": self.status,
+                               "message": self.message, **self.scores.to_json(),
+                               "events": [dict(e) for e in self.events]}
+        if self.cells is not None:
+            out["cells"] = self.cells
+        if self.isolation is not None:
+            out["isolation"] = self.isolation
+        if self.seconds is not None:
+            out["seconds"] = self.seconds
+        if self.explanations is not None:
+            out["explanations"] = self.explanations
+        if self.cached is not None:
+            out["cached"] = self.cached
+        return out
+
+    @classmethod
+    def from_json(cls, s: Any, where: str = "submission",
+                  require_id: bool = True) -> SubmissionResult:
+        """One entry; ``require_id`` False: an entry alone (Gradescope's one upload) may have
+        neither id nor path."""
+        if not isinstance(s, Mapping):
+            raise ResultsError(f"results: {where} must be an object")
+        path = str(s.get("path", ""))
+        sub_id = s.get("id")
+        if not isinstance(sub_id, str) or not sub_id:
+            sub_id = Path(path).stem
+        if not sub_id and require_id:
+            raise ResultsError(f"results: {where} has neither an 'id' nor a 'path'")
+        status = s.get("status")
+        if not isinstance(status, str) or not status:
+            raise ResultsError(f"results: {where}.status must be a non-empty string")
+        sq = s.get("questions", {})
+        if not isinstance(sq, Mapping):
+            raise ResultsError(f"results: {where}.questions must be an object")
+        _bounded(sq, MAX_ITEMS, f"{where}.questions")
+        questions = {}
+        for name, v in sq.items():
+            if not isinstance(v, Mapping):
+                raise ResultsError(f"results: {where}.questions.{name} must be an object")
+            questions[str(name)] = QuestionScore(_float(v.get("score")), _float(v.get("possible")))
+        cases = s.get("cases", []) or []
+        events = s.get("events", []) or []
+        if not isinstance(cases, list) or not all(isinstance(c, Mapping) for c in cases):
+            raise ResultsError(f"results: {where}.cases must be a list of objects")
+        if not isinstance(events, list) or not all(isinstance(e, Mapping) for e in events):
+            raise ResultsError(f"results: {where}.events must be a list of objects")
+        _bounded(cases, MAX_ITEMS, f"{where}.cases")
+        _bounded(events, MAX_ITEMS, f"{where}.events")
+        isolation, cells, explanations = s.get("isolation"), s.get("cells"), s.get("explanations")
+        cached = s.get("cached")
+        scores = Scores(_need_number(s, "score", where), _need_number(s, "possible", where),
+                        questions, [CaseResult.from_json(c) for c in cases])
+        return cls(path=path, id=sub_id, status=status, message=str(s.get("message") or ""),
+                   scores=scores, events=[dict(e) for e in events],
+                   isolation=None if isolation is None else str(isolation),
+                   seconds=_float(s.get("seconds")),
+                   cells=cells if isinstance(cells, list) else None,
+                   explanations=dict(explanations) if isinstance(explanations, Mapping) else None,
+                   cached=cached if isinstance(cached, bool) else None)
+
+    def grades_row(self, questions: Sequence[str]) -> list[str]:
+        """grades.csv's cells: id, status, total, possible and each question's score."""
+        return [self.id, self.status, csv_number(self.score), csv_number(self.possible),
+                *(csv_number(self.questions[n].score if n in self.questions else None)
+                  for n in questions)]
+
+
+# ----------------------------------------------------------------------------- a class
+
+
+@dataclass
+class ClassResults:
+    """``hw3 grade``'s whole output. ``manual`` (the hand-graded questions), ``sandbox`` (how
+    the workers were isolated) and ``interrupted`` (what Ctrl-C left undone) are kept as the
+    grader wrote them; None: absent."""
+
+    assignment: str | None
+    autograder: str | None
+    generated: str | None
+    questions: list[QuestionDef]
+    submissions: list[SubmissionResult]
+    manual: dict[str, Any] | None = None
+    sandbox: dict[str, Any] | None = None
+    interrupted: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("assignment", "autograder", "generated"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        out["questions"] = questions_json(self.questions)
+        for key in ("manual", "sandbox"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        out["submissions"] = [s.to_json() for s in self.submissions]
+        if self.interrupted is not None:
+            out["interrupted"] = self.interrupted
+        return out
+
+    @classmethod
+    def from_json(cls, results: Any) -> ClassResults:
+        """The results of a dict as ``json.load`` gives it; raises ResultsError with one
+        sentence naming the first bad field."""
+        if not isinstance(results, Mapping):
+            raise ResultsError("results: expected a JSON object at the top level")
+        questions = questions_from_json(results.get("questions"))
+        subs = results.get("submissions")
+        if not isinstance(subs, list):
+            raise ResultsError("results: 'submissions' must be a list")
+        _bounded(subs, MAX_SUBMISSIONS, "submissions")
+        submissions = [SubmissionResult.from_json(s, f"submissions[{i}]")
+                       for i, s in enumerate(subs)]
+
+        def text(key: str) -> str | None:
+            v = results.get(key)
+            return None if v is None else str(v)
+
+        def obj(key: str) -> dict[str, Any] | None:
+            v = results.get(key)
+            return dict(v) if isinstance(v, Mapping) else None
+
+        return cls(text("assignment"), text("autograder"), text("generated"), questions,
+                   submissions, obj("manual"), obj("sandbox"), obj("interrupted"))
+
+
+def load_results(out_dir: Path) -> dict:
+    """Read ``out_dir/results.json`` (``out_dir`` may also name the file itself), checked by
+    ``ClassResults.from_json``; the dict as read is returned.
+
+    Raises FileNotFoundError if it is absent and ResultsError (a ValueError) if it is not JSON
+    or lacks the fields the reports need."""
+    out_dir = Path(out_dir)
+    path = out_dir if out_dir.suffix == ".json" and out_dir.is_file() else out_dir / "results.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: grade first with `hw3 grade ... --out {out_dir}`"
+        )
+    if path.stat().st_size > MAX_RESULTS_BYTES:
+        raise ResultsError(f"{path} is larger than {MAX_RESULTS_BYTES // 2**20} MiB")
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ResultsError(f"{path} is not UTF-8 text: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise ResultsError(f"{path} nests its values too deeply") from None
+    ClassResults.from_json(results)  # fail here, with the field named, not half-way through
+    return results
+
+
+# ----------------------------------------------------------------------------- Gradescope
+
+
+def _case_lines(cases: Sequence[CaseResult]) -> list[str]:
+    lines = []
+    for case in cases:
+        mark = "passed" if case.passed else "failed"
+        kind = "hidden" if case.hidden else "public"
+        lines.append(f"{kind} test {mark}: {case.description}"
+                     + (f"\n    {case.message}" if case.message and not case.passed else ""))
+    return lines
+
+
+def _public_summary(entry: SubmissionResult, questions: Sequence[str]) -> tuple[str, bool]:
+    """Otter's "Public Tests" box: each question's public cases (what failed, and why)."""
+    parts, ok = [], True
+    for question in questions:
+        public = [c for c in entry.cases if c.question == question and not c.hidden]
+        failed = [c for c in public if not c.passed]
+        ok = ok and not failed
+        if not public:
+            continue
+        if failed:
+            parts.append(f"{question}:\n  " + "\n  ".join(_case_lines(failed)))
+        else:
+            parts.append(f"{question}: all public tests passed")
+    return "\n".join(parts), ok
+
+
+def gradescope_score(entry: SubmissionResult, config: Mapping[str, Any]) -> float:
+    """The submission's score, scaled or thresholded as Otter does with the same config."""
+    total, possible = entry.score, entry.possible
+    points, threshold = config.get("points_possible"), config.get("score_threshold")
+    score = total
+    if points is not None:
+        score = total / possible * float(points) if possible else 0.0
+    if threshold is not None:
+        reached = total / possible >= float(threshold) if possible else 0 >= float(threshold)
+        score = float(points or possible) if reached else 0.0
+    return round(score, 5)
+
+
+NO_UPLOAD = ("No notebook (.ipynb) or export zip was found in your upload. Upload hw3.ipynb or "
+             "the zip file the export cell makes.")
+
+
+def gradescope_json(entry: SubmissionResult | None, questions: Sequence[QuestionDef],
+                    config: Mapping[str, Any], seconds: float = 0.0) -> dict[str, Any]:
+    """One entry in Gradescope's results.json format, shaped as Otter 7 shapes it
+    (``GradingResults.to_gradescope_dict``): a public summary and a test per question, with
+    the instructor's visibility settings (``config``: otter_config.json over Otter's
+    defaults). None: no upload was found."""
+    out: dict[str, Any] = {"score": 0.0, "execution_time": max(0, round(seconds)),
+                           "output_format": "text", "test_output_format": "text",
+                           "stdout_visibility": "after_published" if config["show_stdout"]
+                           else "hidden", "tests": []}
+    tests: list[dict[str, Any]] = out["tests"]
+    if entry is None:
+        out["output"] = NO_UPLOAD
+        return out
+    out["score"] = gradescope_score(entry, config)
+    message = entry.message
+    if entry.status != "graded":
+        message = f"Your submission could not be graded: {message}"
+    out["output"] = message
+    hidden_visibility = "after_published" if config["show_hidden"] else "hidden"
+    if config["show_all_public"] and not any(c.hidden for c in entry.cases):
+        hidden_visibility = "visible"
+    if not config["show_hidden"] or config["force_public_test_summary"]:
+        summary, ok = _public_summary(entry, [q.name for q in questions])
+        tests.append({"name": "Public Tests", "visibility": "visible", "output": summary,
+                      "output_format": "text", "status": "passed" if ok else "failed"})
+    for number, question in enumerate(questions, 1):
+        got = entry.questions[question.name]
+        score = round(float(got.score or 0.0), 5)
+        possible = round(float(question.possible), 5)
+        tests.append({
+            "name": question.name, "number": str(number), "score": score, "max_score": possible,
+            "status": "passed" if score >= possible else "failed",
+            "visibility": hidden_visibility, "output_format": "text", "tags": [question.name],
+            "output": "\n".join(_case_lines([c for c in entry.cases
+                                             if c.question == question.name])),
+        })
+    return out
