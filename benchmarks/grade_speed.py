@@ -62,7 +62,8 @@ def otter_serial(notebooks: list[Path], work: Path) -> tuple[float, dict[str, An
     scores: dict[str, Any] = {}
     start = time.perf_counter()
     for nb in notebooks:
-        ran = otter_run(nb, AUTOGRADER, work / f"otter-{nb.stem}")
+        # Otter as an instructor runs it: alone, with its default threads.
+        ran = otter_run(nb, AUTOGRADER, work / f"otter-{nb.stem}", env=os.environ)
         if ran.error:
             raise RuntimeError(f"{nb.name}: {ran.error}")
         scores[nb.stem] = {name: got for name, (got, _) in ran.scores().items()}

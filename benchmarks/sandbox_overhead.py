@@ -12,6 +12,7 @@ import statistics
 import time
 
 from hw3.grading.execute import execute_submission
+from hw3.grading.jail import payload
 from hw3.sandbox import Limits, Worker
 
 
@@ -26,7 +27,7 @@ def main() -> None:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    with Worker(Limits(), isolation=args.isolation) as worker:
+    with Worker(Limits(), isolation=args.isolation, payload=payload()) as worker:
         worker.start()
         start = time.perf_counter() - t0
         info = worker.zygote_info

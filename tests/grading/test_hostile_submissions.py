@@ -19,6 +19,7 @@ from support import ROOT, SOLUTION, TEMPLATE, notebook_with
 from hw3.bank.fixtures import read_meta
 from hw3.cases.job import MAX_OUTPUT_CHARS
 from hw3.grading.grade import Options, grade_paths
+from hw3.grading.jail import payload
 from hw3.report import write_reports
 from hw3.sandbox import Worker
 
@@ -46,7 +47,7 @@ class _Evil:
 
 
 def _bubblewrap() -> bool:
-    with Worker(isolation="auto") as w:
+    with Worker(isolation="auto", payload=payload()) as w:
         return w.isolation == "bubblewrap"
 
 

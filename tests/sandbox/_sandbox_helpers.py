@@ -11,6 +11,7 @@ import pytest
 
 from hw3.bank.fixtures import read_meta
 from hw3.grading.execute import execute_submission
+from hw3.grading.jail import payload
 from hw3.sandbox import Limits, SandboxError, Worker
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"  # the one hostile tree
@@ -61,7 +62,7 @@ def run(worker: Worker, cells: list[str], probes: list[str] | None = None) -> di
 def get_worker(cache: dict[str, Worker | str], mode: str) -> Worker:
     if mode not in cache:
         try:
-            w = Worker(dataclasses.replace(TEST_LIMITS), isolation=mode)
+            w = Worker(dataclasses.replace(TEST_LIMITS), isolation=mode, payload=payload())
             w.start()
             cache[mode] = w
         except SandboxError as e:

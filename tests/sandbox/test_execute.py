@@ -13,7 +13,8 @@ import pytest
 from hw3.cases import wire
 from hw3.cases.job import run_job
 from hw3.grading.execute import execute_submission
-from hw3.sandbox import FrameReader, Limits, ProtocolError, encode_frame
+from hw3.sandbox import BEAT, FrameReader, Limits, ProtocolError, encode_frame
+from hw3.sandbox.frames import make_beat
 
 # ----------------------------------------------------------------------------- run_job
 
@@ -32,7 +33,8 @@ def _fake_runner(ids: list[str], ns: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def run_job_in_fork(job: dict[str, Any], cell_seconds: float = 1.0) -> list[dict[str, Any]]:
+def run_job_in_fork(job: dict[str, Any], cell_seconds: float = 1.0,
+                    beats: bool = False) -> list[dict[str, Any]]:
     """run_job in a forked child (it changes signals, stdio and cwd), messages back."""
     workdir = tempfile.mkdtemp(prefix="hw3-runjob-")
     r, w = os.pipe()
@@ -51,6 +53,7 @@ def run_job_in_fork(job: dict[str, Any], cell_seconds: float = 1.0) -> list[dict
                 max_output_bytes=100,
                 workdir=workdir,
                 probe_runner=_fake_runner,
+                beat=make_beat(send) if beats else None,
             )
         finally:
             os._exit(0)
@@ -94,6 +97,16 @@ def test_run_job_probe_groups_are_reported_per_id() -> None:
     msgs = run_job_in_fork({"cells": ["x = 1"], "skip": [], "probe_ids": ["a", "b"]})
     starts = [m for m in msgs if "probe_start" in m]
     assert [s["group"] for s in starts] == [["a"], ["b"]]  # unknown ids: one at a time
+
+
+def test_run_job_beats_around_every_step() -> None:
+    # The worker's step clock: a beat starts each cell and probe group, another ends it.
+    msgs = run_job_in_fork({"cells": ["x = 1", "y = 2"], "skip": [1], "probe_ids": ["a", "b"]},
+                           beats=True)
+    shape = [("beat", m[BEAT]) if BEAT in m else next(iter(m)) for m in msgs]
+    assert shape == [("beat", True), "cell_start", "cell_end", ("beat", False),
+                     ("beat", True), "probe_start", "probe", ("beat", False),
+                     ("beat", True), "probe_start", "probe", ("beat", False), "job_end"]
 
 
 # ----------------------------------------------------------------------------- the policy

@@ -183,7 +183,7 @@ def test_memory_is_capped(worker: Worker, cell: str) -> None:
     # Filling 1 GiB takes well under a second idle, but far longer on a loaded machine: a
     # worker of its own whose cell limit (30 s, a 30x margin) cannot win the race.
     roomy = Worker(dataclasses.replace(worker.limits, cell_seconds=30.0),
-                   isolation=worker.requested)
+                   isolation=worker.requested, payload=worker.payload)
     try:
         res = run(roomy, [cell, *AFTER])
     finally:

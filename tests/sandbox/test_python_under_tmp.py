@@ -23,9 +23,11 @@ from hw3.sandbox import bwrap_candidates
 SCRIPT = r"""
 import json, sys
 from hw3.grading.execute import execute_submission
+from hw3.grading.jail import payload
 from hw3.sandbox import Limits, Worker
 
-w = Worker(Limits(cell_seconds=20.0, total_seconds=60.0), isolation="bubblewrap")
+w = Worker(Limits(cell_seconds=20.0, total_seconds=60.0), isolation="bubblewrap",
+           payload=payload())
 try:
     w.start()
     first = execute_submission(w, [sys.argv[1]], [])

@@ -11,6 +11,7 @@ from _sandbox_helpers import TEST_LIMITS, run, statuses
 
 import hw3.sandbox as sandbox
 from hw3.cases import wire
+from hw3.grading.jail import payload
 from hw3.sandbox import Worker
 
 
@@ -19,7 +20,7 @@ def test_no_bubblewrap_is_an_error_never_a_fallback(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv(sandbox.ENV_VAR, raising=False)
     for mode in ("auto", "bubblewrap"):
         with pytest.raises(sandbox.SandboxError) as err:
-            Worker(TEST_LIMITS, isolation=mode).start()
+            Worker(TEST_LIMITS, isolation=mode, payload=payload()).start()
         text = str(err.value)
         assert "/nonexistent/bwrap" in text and "--isolation none" in text
         assert text.count(". ") == 0 and text.endswith(".")  # one sentence
@@ -33,7 +34,7 @@ def test_a_bwrap_that_cannot_start_is_an_error(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(sandbox.BWRAP_ENV, str(fake))
     monkeypatch.delenv(sandbox.ENV_VAR, raising=False)
     with pytest.raises(sandbox.SandboxError, match="No permission to create namespace"):
-        Worker(TEST_LIMITS).start()
+        Worker(TEST_LIMITS, payload=payload()).start()
 
 
 def test_the_system_bwrap_is_preferred_and_the_wheel_is_there(monkeypatch) -> None:
@@ -47,13 +48,13 @@ def test_the_system_bwrap_is_preferred_and_the_wheel_is_there(monkeypatch) -> No
 
 def test_env_var_forces_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(sandbox.ENV_VAR, "none")
-    w = Worker(TEST_LIMITS)
+    w = Worker(TEST_LIMITS, payload=payload())
     try:
         assert w.requested == "none"
     finally:
         w.close()  # before it finishes starting: nothing to wait for
     with pytest.raises(ValueError):
-        Worker(TEST_LIMITS, isolation="docker")
+        Worker(TEST_LIMITS, isolation="docker", payload=payload())
 
 
 def test_environment_is_clean(worker: Worker) -> None:
@@ -61,8 +62,8 @@ def test_environment_is_clean(worker: Worker) -> None:
     res = run(worker, [cell])
     keys = set(eval(res["cells"][0]["output"].splitlines()[0]))  # noqa: S307 - our output
     # TORCHINDUCTOR_CACHE_DIR: torch sets it itself while the zygote warms up.
-    allowed = set(sandbox._sandbox_env("/", "/")) | {"PWD", "SHLVL", "_", "MPLBACKEND",
-                                                    "TORCHINDUCTOR_CACHE_DIR"}
+    allowed = set(sandbox.sandbox_env("/", worker.payload.env)) | {
+        "PWD", "SHLVL", "_", "MPLBACKEND", "TORCHINDUCTOR_CACHE_DIR"}
     assert keys <= allowed, keys - allowed  # nothing of the grader's environment (tokens...)
 
 

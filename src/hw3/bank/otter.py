@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,17 +37,19 @@ class OtterRun:
                 if "score" in t and float(t["score"]) < float(t["max_score"])}
 
 
-def otter_run(notebook: Path, autograder: Path, out: Path, timeout: float = 600.0) -> OtterRun:
-    """``otter run -a autograder -o out notebook``, in ``out`` (created), one thread per numeric
-    library (two runs share two cores without fighting over them); never raises for Otter's
-    failure: the result's ``error`` says it."""
+def otter_run(notebook: Path, autograder: Path, out: Path, timeout: float = 600.0,
+              env: Mapping[str, str] | None = None) -> OtterRun:
+    """``otter run -a autograder -o out notebook``, in ``out`` (created); never raises for
+    Otter's failure: the result's ``error`` says it. By default one thread per numeric library
+    (two runs share two cores without fighting over them); a baseline that runs Otter alone, as
+    an instructor would, passes ``env=os.environ``."""
     out.mkdir(parents=True, exist_ok=True)
+    run_env = dict(env) if env is not None else single_thread_env(MPLBACKEND="Agg")
     start = time.monotonic()
     try:
         proc = subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(autograder),
                                "-o", str(out), str(notebook)], cwd=out,
-                              env=single_thread_env(MPLBACKEND="Agg"), capture_output=True,
-                              text=True, timeout=timeout)
+                              env=run_env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return OtterRun(error=f"otter run took longer than {timeout:g} s",
                         seconds=time.monotonic() - start)

@@ -3,7 +3,8 @@
 ``run_job`` runs in a fresh fork of the warm zygote (``hw3.sandbox``): it executes the
 cells with a real IPython ``InteractiveShell``, one SIGALRM-enforced time limit per cell, then
 runs the probes of ``hw3.cases`` on the resulting namespace. It reports through ``send`` as it
-goes::
+goes, and calls the sandbox's ``beat(True)`` as each cell or probe group starts and
+``beat(False)`` as it ends (the worker's step clock; it knows nothing of cells)::
 
     {"cell_start": i}
     {"cell_end": i, "status": "ok"|"error"|"timeout"|"memory", "error": str, "output": str}
@@ -13,7 +14,8 @@ goes::
     {"job_end": true}
 
 ``parse_messages`` is the one reader of that protocol, on the trusted side
-(``hw3.grading.execute``): nothing in the messages is trusted.
+(``hw3.grading.execute``): nothing in the messages is trusted. The zygote (``hw3.sandbox``)
+calls ``preload`` once and ``run_job`` per job, by name (``hw3.grading.jail``).
 """
 
 
@@ -40,6 +42,7 @@ _TOO_LARGE = ('{"$dict":{"error":{"$dict":{"type":"NotPlainData","message":"the 
 _CELL_STATUSES = ("ok", "error", "timeout", "memory")
 
 Send = Callable[[dict[str, Any]], None]
+Beat = Callable[[bool], None]
 ProbeRunner = Callable[[list[str], Mapping[str, Any]], Mapping[str, str]]
 
 
@@ -87,6 +90,9 @@ def _shell() -> Any:
 def preload() -> None:
     """Called by the zygote: build the shell and warm what the first cell would pay for."""
     import matplotlib
+    import torch
+
+    torch.set_num_threads(1)
 
     matplotlib.use("Agg")
     import matplotlib_inline.backend_inline  # noqa: F401 - `%matplotlib inline`
@@ -293,6 +299,7 @@ def run_job(
     max_output_bytes: int = 256 * 2**10,
     workdir: str | None = None,
     probe_runner: ProbeRunner | None = None,
+    beat: Beat | None = None,
 ) -> None:
     """Execute ``job["cells"]`` (except ``job["skip"]``) then probe ``job["probe_ids"]``.
 
@@ -303,6 +310,7 @@ def run_job(
     skip = {int(i) for i in job.get("skip", [])}
     probe_ids = [str(p) for p in job.get("probe_ids", [])]
     workdir = workdir if workdir is not None else os.getcwd()
+    beat = beat or _no_beat
     shell = _shell()
     _reset_environment(workdir)
     saved = sys.stdout, sys.stderr
@@ -311,6 +319,7 @@ def run_job(
         for i, source in enumerate(cells):
             if i in skip:
                 continue
+            beat(True)
             send({"cell_start": i})
             cap = _Capture(max_output_bytes)
             sys.stdout = sys.stderr = cap
@@ -337,10 +346,15 @@ def run_job(
                     "output": cap.getvalue(),
                 }
             )
-        _run_probes(probe_ids, shell.user_ns, send, alarm, cell_seconds, probe_runner)
+            beat(False)
+        _run_probes(probe_ids, shell.user_ns, send, beat, alarm, cell_seconds, probe_runner)
     finally:
         sys.stdout, sys.stderr = saved
     send({"job_end": True})
+
+
+def _no_beat(busy: bool) -> None:
+    return None
 
 
 def _probe_groups(probe_ids: list[str]) -> list[list[str]]:
@@ -363,6 +377,7 @@ def _run_probes(
     probe_ids: list[str],
     ns: Mapping[str, Any],
     send: Send,
+    beat: Beat,
     alarm: _Alarm,
     cell_seconds: float,
     runner: ProbeRunner | None,
@@ -379,6 +394,7 @@ def _run_probes(
         return
     saved = sys.stdout, sys.stderr
     for group in _probe_groups(probe_ids):
+        beat(True)
         send({"probe_start": group[0], "group": group})
         sys.stdout = sys.stderr = _Capture(0)  # what probes print is discarded
         out, err = _guarded(alarm, lambda g=group: runner(list(g), ns))
@@ -392,6 +408,7 @@ def _run_probes(
                 why = _describe(err) if err is not None else "the check returned nothing"
                 text = _error_text(wire, type(err).__name__ if err else "NoResult", why)
             send({"probe": case_id, "data": text})
+            beat(False)
         alarm.fired = False
         _reset_environment(None)
 

@@ -178,6 +178,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
                 progress: Callable[[int], Any] | None = None,
                 on_total: Callable[[int], Any] | None = None) -> dict[str, Any]:
     """Grade every submission under ``paths``; one entry per submission, in discovery order."""
+    from hw3.grading.jail import payload
     from hw3.sandbox import Limits, Worker, requested_mode
 
     options = options or Options()
@@ -205,7 +206,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     judges: JudgePool | None = None
     try:
         for _ in range(n if todo else 0):
-            workers.append(Worker(limits, isolation=options.isolation))
+            workers.append(Worker(limits, isolation=options.isolation, payload=payload()))
         # Judges run in their own budgeted process (hw3.grading.judging), which warms up meanwhile.
         judges = JudgePool(n, options.judge_budget) if todo else None
         if mode == "none" and workers:
@@ -341,7 +342,7 @@ class Interrupted(KeyboardInterrupt):
 
 def _visible_in_sandbox(folder: Path) -> bool:
     """Whether the bubblewrap sandbox binds ``folder`` (or a folder above it) for students."""
-    from hw3.sandbox import visible_paths
+    from hw3.grading.jail import visible_paths
 
     try:
         target = folder.resolve()

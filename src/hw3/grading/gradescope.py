@@ -89,9 +89,9 @@ def _installed() -> bool:
 
 def _child_entries() -> frozenset[str]:
     """The package entries the sandboxed child imports (everything else is grader-only)."""
-    from hw3 import sandbox
+    from hw3.grading.jail import BOUND
 
-    return frozenset(getattr(sandbox, "CHILD_MODULES", ()))
+    return frozenset(BOUND)
 
 
 def _deny_others(path: Path) -> None:
@@ -119,7 +119,7 @@ def lock_down(root: Path) -> tuple[list[str], list[str]]:
         return locked, problems
     keep = _child_entries()
     if not keep:
-        problems.append("hw3.sandbox does not say which modules the sandbox needs")
+        problems.append("hw3.grading.jail does not say which modules the sandbox needs")
         return locked, problems
     for entry in sorted(package.iterdir()):
         if entry.name == "__pycache__":
@@ -172,9 +172,10 @@ def secret_paths(root: Path) -> list[Path]:
 
 def _try_worker(mode: str) -> str:
     """Start (then stop) one sandbox of ``mode``; its isolation string, or SandboxError."""
+    from hw3.grading.jail import payload
     from hw3.sandbox import Limits, Worker
 
-    worker = Worker(Limits(), isolation=mode)
+    worker = Worker(Limits(), isolation=mode, payload=payload())
     try:
         return worker.start()
     finally:

@@ -1,0 +1,135 @@
+"""Length-prefixed JSON frames: the only thing that crosses the sandbox's pipes.
+
+Everything read on the trusted side goes through ``FrameReader`` (size- and shape-capped, never
+pickles). A frame holding ``BEAT`` is the job's heartbeat (see ``worker``): a step with a time
+limit starts (true) or ends (false); the worker restarts its step clock on each one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+from collections.abc import Callable
+from typing import Any
+
+MAX_MESSAGE_BYTES = 16 * 2**20 + 2**16  # one message; a job's result may be 16 MiB
+# `[` and `{` in one message, counted before parsing: a flood of tiny lists cannot make
+# json.loads build millions of objects.
+MAX_MESSAGE_CONTAINERS = 110_000
+MAX_JOB_BYTES = 128 * 2**20  # everything one job may send
+BEAT = "beat"  # the heartbeat frame's one key: {"beat": true} a step starts, false it ended
+
+_HDR = struct.Struct(">I")
+
+def encode_frame(obj: Any) -> bytes:
+    """A length-prefixed JSON message."""
+    data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
+    return _HDR.pack(len(data)) + data
+
+
+class ProtocolError(ValueError):
+    """Bytes from the sandbox that are not well-formed messages. ``messages`` holds the
+    well-formed ones that came before the bad bytes in the same chunk: they still count."""
+
+    def __init__(self, message: str, messages: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.messages = messages or []
+
+
+class FrameReader:
+    """Splits untrusted bytes into JSON-object messages, with caps on sizes."""
+
+    def __init__(self, max_message: int = MAX_MESSAGE_BYTES, max_total: int = MAX_JOB_BYTES):
+        self.max_message = max_message
+        self.max_total = max_total
+        self.total = 0
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        self.total += len(data)
+        if self.total > self.max_total:
+            raise ProtocolError("output_limit")
+        self._buf += data
+        out: list[dict[str, Any]] = []
+        try:
+            self._split(out)
+        except ProtocolError as e:
+            e.messages = out
+            raise
+        return out
+
+    def _split(self, out: list[dict[str, Any]]) -> None:
+        while len(self._buf) >= _HDR.size:
+            (n,) = _HDR.unpack_from(self._buf)
+            if n > self.max_message:
+                raise ProtocolError("message too large")
+            if len(self._buf) < _HDR.size + n:
+                break
+            raw = bytes(self._buf[_HDR.size : _HDR.size + n])
+            del self._buf[: _HDR.size + n]
+            if raw.count(b"[") + raw.count(b"{") > MAX_MESSAGE_CONTAINERS:
+                raise ProtocolError("message too complex")
+            try:
+                msg = json.loads(raw)
+            except (ValueError, RecursionError) as e:  # RecursionError: hostile nesting
+                raise ProtocolError(f"bad message: {type(e).__name__}") from None
+            if not isinstance(msg, dict):
+                raise ProtocolError("message is not an object")
+            out.append(msg)
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf)
+
+
+def recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def recv_frame(sock: socket.socket, limit: int = 2**30) -> dict[str, Any] | None:
+    """Blocking read of one message (zygote side: the parent is trusted)."""
+    hdr = recv_exact(sock, _HDR.size)
+    if hdr is None:
+        return None
+    (n,) = _HDR.unpack(hdr)
+    if n > limit:
+        raise ProtocolError("message too large")
+    data = recv_exact(sock, n)
+    if data is None:
+        return None
+    msg = json.loads(data)
+    if not isinstance(msg, dict):
+        raise ProtocolError("message is not an object")
+    return msg
+
+
+
+
+def make_sender(fd: int) -> Callable[[dict[str, Any]], None]:
+    """``send(obj)``: one frame written whole to ``fd`` (the job's end of its pipe)."""
+
+    def send(obj: dict[str, Any]) -> None:
+        data = encode_frame(obj)
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+
+    return send
+
+
+def make_beat(send: Callable[[dict[str, Any]], None]) -> Callable[[bool], None]:
+    """``beat(busy)``: the heartbeat, sent at the start (True) and end (False) of each step."""
+
+    def beat(busy: bool) -> None:
+        send({BEAT: bool(busy)})
+
+    return beat
