@@ -8,10 +8,10 @@ in ``hw3/cases/expected_public.json`` and, grader-only, ``hw3/grading/expected_h
 returns a verdict a student understands. ``Case`` itself lives in ``hw3.cases.case``.
 
 This package holds the **public** cases (the students' checks carry it: ``hw3_checks.zip`` is
-this package, see ``hw3.build.products``): public inputs only, and public theory cases check only the
-form of an answer. The hidden cases, with their inputs, live in ``hw3.hidden``, grader-only,
-which imports this package and adds its cases with ``register`` when it is imported: this
-package never imports it (only Otter's ``check`` looks it up by name, see there).
+this package, see ``hw3.build.products``): public inputs only, and public theory cases check
+only the form of an answer. The hidden cases, with their inputs, live in ``hw3.hidden``,
+grader-only, which imports this package and adds its cases with ``register`` when it is
+imported: this package never imports it (only Otter's ``check`` looks it up by name, see there).
 
 Two runners use the same cases:
 - Otter: each test cell of the master notebook calls ``check(case_id, env)``, which probes and
