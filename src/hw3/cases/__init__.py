@@ -43,8 +43,9 @@ __all__ = ["CASES", "QUESTIONS", "Case", "CheckFailed", "Crash", "Judge", "Missi
 # never bound into the sandbox).
 EXPECTED_PUBLIC = "cases/expected_public.json"
 EXPECTED_HIDDEN = "grading/expected_hidden.json"
-# The grader's own cases: a package that registers itself (``register``) when imported.
-GRADER_CASES = "hw3.hidden"
+# The grader's view of the cases: importing it registers the hidden cases (``register``) and
+# hands the slip models to the judges (``checking.use_slips``), so hints name known slips.
+GRADER_CASES = "hw3.grading.registry"
 
 
 def _public_modules() -> tuple[ModuleType, ...]:
@@ -281,8 +282,9 @@ def _load_for_otter() -> dict[str, Any]:
     """What ``check`` judges with. The students' copy of the package: the public cases and
     their data. The autograder's copy (Otter's own run of the autograder zip, whose
     files/hw3_checks.zip is the whole package) also runs the hidden tests here: where this copy
-    holds the grader's cases, they are looked up by name and register themselves, and their
-    data is read beside them. Nothing here imports them otherwise."""
+    holds the grader's side, it is looked up by name: the hidden cases register themselves, the
+    judges get the slip models (as they always had there) and the hidden data is read beside
+    them. Nothing here imports them otherwise."""
     try:
         importlib.import_module(GRADER_CASES)
     except ImportError:  # the students' copy
