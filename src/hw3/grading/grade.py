@@ -42,9 +42,8 @@ from hw3.grading.results import (
     questions_json,
 )
 from hw3.grading.submission import Submission, assign_ids, discover, read, strip_otter
+from hw3.layout import ASSIGNMENT
 from hw3.marking.rubric import manual_summary
-
-ASSIGNMENT = "hw3"
 
 
 @dataclass

@@ -29,6 +29,7 @@ from typing import Any
 
 from hw3.cases.checking import Verdict
 from hw3.grading import timeouts
+from hw3.layout import single_thread_env
 
 __all__ = ["Budget", "Judges", "JudgePool", "serve"]
 
@@ -122,8 +123,7 @@ class Judges:
 
     def _spawn(self) -> None:
         # A fresh interpreter, not a fork of this multi-threaded one; it imports the same hw3.
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        env = single_thread_env(PYTHONHASHSEED="0")
         cfg = json.dumps({"path": sys.path, "memory_bytes": self.budget.memory_bytes,
                           "cases": self.cases})
         self._proc = subprocess.Popen(
