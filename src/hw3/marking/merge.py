@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from hw3.marking.render import render_markdown
 from hw3.marking.store import Mark, Marks, load_marks, marks_from_csv
+from hw3.report.text import disp, pct
 
 
 def manual_possible(results: Mapping[str, Any]) -> dict[str, float]:
@@ -116,20 +117,9 @@ class Manual:
         return out
 
 
-def _num(x: float | None) -> str:
-    if x is None:
-        return "—"
-    text = f"{x:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.0f}%"
-
-
 _env = Environment(loader=PackageLoader("hw3.marking", "templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True))
-_env.filters.update(num=_num, pct=_pct)
+_env.filters.update(num=disp, pct=pct)  # numbers as the report's pages show them
 
 
 def report_banner(manual: Manual) -> Markup:
