@@ -3,16 +3,13 @@ with the hidden ones (``hw3.hidden.activations``, which hold other inputs)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from hw3.cases.case import Case
+from hw3.cases.case import Case, Env
 from hw3.cases.checking import fmt, is_number, require, require_array, require_close, verdict_of
 from hw3.cases.probing import call_quietly, changed_args, fn, plain, snapshot
-
-Env = Mapping[str, Any]
 
 _FLIPPED_HINT = "the sign in the exponent is flipped: sigmoid(z) = 1 / (1 + exp(-z))"
 _STABLE_HINT = "for large negative z, exp(-z) overflows: compute with exp(-|z|) (two branches), " \

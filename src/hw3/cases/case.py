@@ -13,7 +13,8 @@ from typing import Any
 
 from hw3.cases.checking import Verdict
 
-Probe = Callable[[Mapping[str, Any]], Any]
+Env = Mapping[str, Any]  # the namespace a student's notebook left: names to values
+Probe = Callable[[Env], Any]
 Judge = Callable[[Any, Any], Verdict]
 
 

@@ -9,12 +9,11 @@ judges from here; split by question, the parts would import one another's privat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from hw3.cases.case import Case, Crash, _safe_str
+from hw3.cases.case import Case, Crash, Env, _safe_str
 from hw3.cases.checking import (
     Reject,
     fmt,
@@ -26,8 +25,6 @@ from hw3.cases.checking import (
     verdict_of,
 )
 from hw3.cases.probing import call_quietly, changed_args, copies, fn, plain, snapshot
-
-Env = Mapping[str, Any]
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -7,13 +7,12 @@ answers are right is judged by the hidden cases (``hw3.hidden.theory``), grader-
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
-from hw3.cases.case import Case
+from hw3.cases.case import Case, Env
 from hw3.cases.checking import (
     CANONICAL,
     Reject,
@@ -28,8 +27,6 @@ from hw3.cases.checking import (
     verdict_of,
 )
 from hw3.cases.probing import describe, fn
-
-Env = Mapping[str, Any]
 
 
 def answers(*names: str):

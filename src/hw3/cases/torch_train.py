@@ -4,17 +4,13 @@ the public cases, on public inputs, and the judges they share with the hidden ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from hw3.cases.case import Case
+from hw3.cases.case import Case, Env
 from hw3.cases.checking import fmt, is_number, require, require_close, slip_models, verdict_of
 from hw3.cases.probing import fn
-
-Env = Mapping[str, Any]
-
 
 # ----------------------------------------------------------------------------- build_model
 

@@ -3,7 +3,6 @@ inputs, plus robustness. Grader-only: never in the students' checks (``hw3.build
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,11 +16,9 @@ from hw3.cases.activations import (
     relu_mutation_probe,
     stability_probe,
 )
-from hw3.cases.case import Case
+from hw3.cases.case import Case, Env
 from hw3.cases.checking import fmt, require, require_close, verdict_of
 from hw3.cases.probing import fn, plain
-
-Env = Mapping[str, Any]
 
 
 def probe_sigmoid_array(env: Env) -> Any:

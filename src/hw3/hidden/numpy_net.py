@@ -4,12 +4,11 @@ activation). Grader-only: never in the students' checks (``hw3.build``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from hw3.cases.case import Case
+from hw3.cases.case import Case, Env
 from hw3.cases.checking import require_close, verdict_of
 from hw3.cases.numpy_net import (
     _FF,
@@ -35,8 +34,6 @@ from hw3.cases.numpy_net import (
     predict_probe,
 )
 from hw3.cases.probing import copies, fn, plain
-
-Env = Mapping[str, Any]
 
 probe_init_sample = init_sample_probe(1, (50, 40, 30))
 

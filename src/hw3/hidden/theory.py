@@ -39,8 +39,6 @@ from hw3.cases.theory import (
     probe_3_5,
 )
 
-Env = Mapping[str, Any]
-
 
 def _shown(f: Any) -> Any:
     """A form helper whose rejection is also the hint (hidden cases show hints only)."""
