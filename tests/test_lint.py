@@ -1,4 +1,4 @@
-"""The code stays `ruff` clean (configuration in pyproject.toml)."""
+"""The code stays `ruff` clean and the type ratchet holds (configuration in pyproject.toml)."""
 
 import shutil
 import subprocess
@@ -14,4 +14,13 @@ def test_ruff_is_clean(root):
         pytest.skip("ruff is not installed (it comes with the dev extra)")
     proc = subprocess.run([ruff, "check", "--output-format", "concise", "src", "tests",
                            "benchmarks", "examples"], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_mypy_is_clean(root):
+    """The packages a submission passes through type-check, with no stale `type: ignore`."""
+    mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    if not Path(mypy).exists():
+        pytest.skip("mypy is not installed (it comes with the dev extra)")
+    proc = subprocess.run([mypy], cwd=root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:]

@@ -9,6 +9,7 @@ judges from here; split by question, the parts would import one another's privat
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from hw3.cases.case import Case, Crash, Env, _safe_str
 from hw3.cases.checking import (
     Reject,
+    Verdict,
     fmt,
     require,
     require_array,
@@ -388,7 +390,8 @@ def _predict_run(env: Env, args: tuple[Any, ...]) -> dict[str, Any]:
 
 # The predict scenarios: _ff_inputs' arguments (the hidden cases add theirs). |z| reaches
 # hundreds in "large_example": far past where a plain exp(-z) overflows (about 709).
-_PREDICT = {"example": (20, 4, 3, 5, 2), "large_example": (23, 5, 4, 5, 2, 300.0)}
+_PREDICT: dict[str, tuple[Any, ...]] = {
+    "example": (20, 4, 3, 5, 2), "large_example": (23, 5, 4, 5, 2, 300.0)}
 
 
 def predict_probe(scenario: str) -> Any:
@@ -452,10 +455,10 @@ def _carried(got: dict[str, Any], expected: dict[str, Any]) -> bool:
 
 def judge_predict_for(scenario: str, what: str):
     @verdict_of
-    def judge(got: Any, expected: Any) -> None:
+    def judge(got: Any, expected: Any) -> Verdict | None:
         if "raised" in got:
             if _carried(got, expected):
-                return  # the error is feedforward's or sigmoid's, and costs points there
+                return None  # the error is feedforward's or sigmoid's, and costs points there
             from hw3.cases.hints import hint_for
 
             kind, text = str(got["raised"]), str(got.get("message", ""))
@@ -466,8 +469,9 @@ def judge_predict_for(scenario: str, what: str):
         except Reject:
             # their mistakes are graded with feedforward and sigmoid, not again here
             if _carried(got, expected):
-                return
+                return None
             raise
+        return None
 
     return judge
 
@@ -560,7 +564,7 @@ def judge_fp_bias_for(scenario: str):
         for key in _FP_FUNCTIONS:
             require_close(got[key], expected[key], f"forward_propagation with biases b (1-D) "
                           f"and f = {key}", rtol=1e-6,
-                          hint=lambda key=key: _fp_hint(got[key], expected[key], key, scenario))
+                          hint=functools.partial(_fp_hint, got[key], expected[key], key, scenario))
 
     return judge
 

@@ -279,7 +279,7 @@ def _dec_sym(node: Any, count: list[int], depth: int) -> tuple[Any, float, float
     count[0] += 1
     _need(count[0] <= MAX_NODES, "expression too large")
     _need(depth <= MAX_DEPTH, "expression nested too deeply")
-    _need(isinstance(node, list) and node and isinstance(node[0], str), "bad expression node")
+    _need(isinstance(node, list) and bool(node) and isinstance(node[0], str), "bad expression node")
     head, args = node[0], node[1:]
     if head == "Symbol":
         _need(len(args) == 1 and isinstance(args[0], str) and len(args[0]) <= 100

@@ -74,7 +74,9 @@ def questions_summary() -> dict[str, Any]:
 
 def scores(verdicts: dict[str, Verdict]) -> Scores:
     """Per-case and per-question scores from each case's verdict (a missing verdict: 0)."""
-    case_rows, questions = [], {}
+    case_rows: list[CaseResult] = []
+    questions: dict[str, QuestionScore] = {}
+    total = possible = 0.0
     for question, cases in QUESTIONS.items():
         got = 0.0
         for case in cases:
@@ -84,9 +86,10 @@ def scores(verdicts: dict[str, Verdict]) -> Scores:
             case_rows.append(CaseResult(case.id, question, float(case.points), earned,
                                         case.hidden, verdict.ok, case.description,
                                         feedback(case, verdict)))
-        questions[question] = QuestionScore(got, float(sum(c.points for c in cases)))
-    total = sum(q.score for q in questions.values())
-    possible = sum(q.possible for q in questions.values())
+        worth = float(sum(c.points for c in cases))
+        questions[question] = QuestionScore(got, worth)
+        total += got
+        possible += worth
     return Scores(total, possible, questions, case_rows)
 
 

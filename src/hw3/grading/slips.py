@@ -28,15 +28,14 @@ def feedforward(x: np.ndarray, ws: Sequence[np.ndarray], hidden: Activation | st
                 ) -> list[list[np.ndarray]]:
     """[[z0, z1, z2], [a0, a1, a2]]; ``output`` applied to z2 (default: ``hidden``), each z from
     the previous z when ``from_z``; ``hidden`` may be "sigmoid" (a fixed sigmoid)."""
-    if hidden == "sigmoid":
-        hidden = sigmoid
+    act: Activation = sigmoid if isinstance(hidden, str) else hidden
     w0, w1, w2 = ws
     z0 = x @ w0
-    a0 = hidden(z0)
+    a0 = act(z0)
     z1 = (z0 if from_z else a0) @ w1
-    a1 = hidden(z1)
+    a1 = act(z1)
     z2 = (z1 if from_z else a1) @ w2
-    return [[z0, z1, z2], [a0, a1, (output or hidden)(z2)]]
+    return [[z0, z1, z2], [a0, a1, (output or act)(z2)]]
 
 
 def predict(x: np.ndarray, ws: Sequence[np.ndarray]) -> dict[str, np.ndarray]:

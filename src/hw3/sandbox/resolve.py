@@ -74,7 +74,7 @@ def etc_files(root: bool) -> dict[str, str]:
     }
 
 
-def sandbox_env(home: str, extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006
+def sandbox_env(home: str, extra: Mapping[str, str] = {}) -> dict[str, str]:
     """The sandbox's whole environment: nothing of the grader's, ``extra`` (the payload's)
     on top, ``~/`` in its values meaning ``home``."""
     env = {

@@ -418,7 +418,8 @@ class Worker:
         env = resolve.sandbox_env(home, self.payload.env)
         env["PATH"] = os.environ.get("PATH", env["PATH"])
         ctl, zsock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._log = tempfile.TemporaryFile()
+        # The zygote's log lives as long as the worker; close() closes it.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             cfg["ctl_fd"] = zsock.fileno()
             self._proc = subprocess.Popen(
@@ -465,7 +466,8 @@ class Worker:
             **self._payload_cfg(),
         }
         ctl, zsock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._log = tempfile.TemporaryFile()
+        # The zygote's log lives as long as the worker; close() closes it.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
         data_fds: dict[str, int] = {}
         helper: subprocess.Popen[bytes] | None = None
         try:

@@ -51,7 +51,7 @@ class _Zygote:
         # leading to them: the wipe keeps both, and their state before any job (see _wipe_all).
         self.mounts = frozenset(cfg.get("keep", ()))
         self.skeleton = frozenset().union(*(cleanup.skeleton(d, self.mounts) for d in cfg["wipe"]))
-        self.skeleton_state: dict[str, tuple[int, int, int]] | None = None
+        self.skeleton_state: dict[str, tuple[int, int, int] | None] | None = None
         self.seccomp: bytes | None = None  # the filter every job's child installs
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ class _Zygote:
             if self.mode == "bubblewrap":
                 # Our own IPC namespace: everything in it is the job's.
                 cleanup.clear_sysv_ipc(self.libc)
-            elif self.mode == "unprivileged-user":
+            elif self.mode == "unprivileged-user" and self.child_uid is not None:
                 # The host's shared folders and IPC: whatever the job's uid left there goes.
                 ok = cleanup.wipe_owned(("/tmp", "/var/tmp", "/dev/shm"), self.child_uid) and ok
                 cleanup.clear_sysv_ipc(self.libc, self.child_uid)
