@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 import threading
 import zipfile
 from pathlib import Path
@@ -147,8 +148,16 @@ def test_a_named_pipe_in_a_folder_gets_an_entry_and_never_blocks_the_batch(tmp_p
     assert "not a regular file" in done["mallory"]["message"]
 
 
-def test_a_folder_nested_1100_deep_is_one_entry_and_the_batch_goes_on(tmp_path):
-    subs = tmp_path / "subs"
+@pytest.fixture
+def deep_tmp(tmp_path):
+    """A folder removed at the end by `rm -rf`: pytest's own clean-up (shutil.rmtree, a
+    recursion) would stop at a tree 1,100 folders deep, in every later run on this machine."""
+    yield tmp_path
+    subprocess.run(["rm", "-rf", str(tmp_path)], check=False)
+
+
+def test_a_folder_nested_1100_deep_is_one_entry_and_the_batch_goes_on(deep_tmp):
+    subs = deep_tmp / "subs"
     subs.mkdir()
     (subs / "bob.ipynb").write_text("My answers are in the PDF\n")
     here = os.open(subs, os.O_RDONLY | os.O_DIRECTORY)

@@ -148,7 +148,8 @@ class Ids:
         """The renaming in one sentence (empty if nothing was renamed)."""
         if not self.renamed:
             return ""
-        shown = "; ".join(f"{p.name} is {new!r}" for p, _, new in self.renamed[:10])
+        shown = "; ".join(f"{clean_text('/'.join(p.parts[-2:]))} is now {new!r}"
+                          for p, _, new in self.renamed[:10])
         more = f" and {len(self.renamed) - 10} more" if len(self.renamed) > 10 else ""
         clashes = sorted({old for _, old, _ in self.renamed})
         return (f"{len(self.renamed)} submissions would have shared an id "
