@@ -30,7 +30,7 @@ MAX_CELLS = 2000
 # source in memory: only cells up to this size are parsed (a few MB at most); longer ones,
 # and the cells after this many characters parsed in one submission, use the line filter.
 MAX_PARSE_CHARS = 64 * 1024
-MAX_PARSE_TOTAL = 1024 * 1024
+MAX_PARSE_TOTAL = 256 * 1024
 
 # Otter's init, check and export cells: a line that starts with `grader` or imports otter.
 # `[ \t]*`, not `\s*`: a run of blank lines must not be rescanned from every line (linear).
