@@ -10,7 +10,8 @@ import json
 from hw3.cases.job import MAX_OUTPUT_CHARS
 from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES, MAX_OUTPUTS_BYTES, execute_submission
 from hw3.grading.grade import score
-from hw3.grading.results import MAX_ENTRY_BYTES, MAX_RESULTS_BYTES, fit_entry
+from hw3.grading.results import MAX_RESULTS_BYTES
+from hw3.grading.stored import MAX_ENTRY_BYTES, fit_entry
 from hw3.layout import cut_to_size, stored_size
 from hw3.marking.collect import MAX_ANSWER_BYTES, find_explanations
 from hw3.marking.rubric import load_manual

@@ -13,8 +13,8 @@ from hw3.grading.grade import Options, grade_paths
 from hw3.grading.results import ClassResults, ResultsError, load_results
 from hw3.grading.submission import unique_ids
 from hw3.report import write_reports
-from hw3.report.roster import PROBLEM_AMBIGUOUS, match, read_roster
 from hw3.report.model import report_data
+from hw3.report.roster import PROBLEM_AMBIGUOUS, match, read_roster
 
 
 def _lms_class(root: Path, extra: dict[str, str]) -> Path:

@@ -39,9 +39,9 @@ from hw3.grading.results import (
     QuestionScore,
     Scores,
     SubmissionResult,
-    fit_entry,
     questions_json,
 )
+from hw3.grading.stored import fit_entry
 from hw3.grading.submission import Submission, read, strip_otter_cells, unique_ids
 from hw3.grading.tree import Found, find, first_of_each
 from hw3.layout import ASSIGNMENT, clean_json, clean_text

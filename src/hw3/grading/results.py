@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hw3.layout import clean_json, cut_to_size, stored_size
+from hw3.layout import clean_json
 
 # Far above any class (a few hundred submissions of 14 questions and ~60 cases), so only a
 # broken or hostile file meets them.
@@ -31,11 +31,6 @@ MAX_ITEMS = 10_000  # questions, cases or events of one submission
 # Any number in results (points, scores, seconds) is finite and at most this large: a results
 # file edited by hand or forged (1e400, Infinity, NaN, a 5,000-digit integer) gets one sentence.
 MAX_NUMBER = 1e12
-# One submission's entry, as results.json stores it: an honest one takes about 50 kB, so a
-# thousand entries at this cap still fit in MAX_RESULTS_BYTES. An entry over it loses, in this
-# order, its outputs, long errors and messages, then its answers' length (``fit_entry``):
-# its own excess costs its own entry only.
-MAX_ENTRY_BYTES = 512 * 2**10
 
 
 class ResultsError(ValueError):
@@ -46,8 +41,7 @@ class ResultsError(ValueError):
 
 
 def _float(value: Any, where: str = "a number") -> float | None:
-    """``value`` as a float; None if it is not a number; ResultsError (naming ``where``) if it
-    is not finite or larger than ``MAX_NUMBER``."""
+    """``value`` as a float (None: not a number); ResultsError if not finite or too large."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if isinstance(value, int) and abs(value) > MAX_NUMBER:  # before float(): 10**400 overflows
@@ -311,42 +305,6 @@ class SubmissionResult:
                   for n in questions)]
 
 
-def fit_entry(entry: dict[str, Any], limit: int = MAX_ENTRY_BYTES) -> dict[str, Any]:
-    """``entry`` (a submission's JSON) within ``limit`` stored bytes: what a student's code
-    produced is cut, step by step, until it fits; scores and ids are never touched."""
-    if stored_size(entry) <= limit:
-        return entry
-    entry = json.loads(json.dumps(entry))  # a copy: the caller's dict stays as it was
-    note = "[cut: this submission's results were too large to keep whole]"
-    cells = entry.get("cells") if isinstance(entry.get("cells"), list) else []
-    answers = entry.get("explanations") if isinstance(entry.get("explanations"), dict) else {}
-
-    def cut(items: list[Any], key: str, budget: int, say: str = note) -> None:
-        for item in items:
-            if isinstance(item, dict) and isinstance(item.get(key), str):
-                kept = cut_to_size(item[key], budget)
-                if kept != item[key]:
-                    item[key] = f"{kept} {say}".strip()
-                    if key == "text":
-                        item["truncated"] = True
-
-    steps = [
-        lambda: cut(cells, "output", 0),
-        lambda: cut(cells, "error", 400),
-        lambda: cut(entry.get("cases", []), "message", 400),
-        lambda: cut(entry.get("events", []), "message", 400),
-        lambda: entry.update(message=cut_to_size(str(entry.get("message", "")), 4000)),
-        lambda: cut(list(answers.values()), "text",
-                    max(1000, (limit // 2) // max(1, len(answers))), ""),
-        lambda: entry.update(cells=[], events=entry.get("events", [])[:100]),
-    ]
-    for step in steps:
-        step()
-        if stored_size(entry) <= limit:
-            break
-    return entry
-
-
 # ----------------------------------------------------------------------------- a class
 
 
@@ -397,14 +355,12 @@ class ClassResults:
         for i, sub in enumerate(submissions):
             if sub.id in first:
                 raise ResultsError(f"results: submissions[{i}] has the id {sub.id[:100]!r} of "
-                                   f"submissions[{first[sub.id]}]; ids must be unique")
+                                   f"submissions[{first[sub.id]}]; ids must be unique (grade "
+                                   "again: hw3 grade makes them unique)")
             first[sub.id] = i
         manual = results.get("manual")
-        if isinstance(manual, Mapping):
-            _bounded(manual, MAX_ITEMS, "manual")
-            for name, q in manual.items():
-                if isinstance(q, Mapping):
-                    _float(q.get("possible"), f"manual.{name}.possible")
+        for name, q in (manual.items() if isinstance(manual, Mapping) else ()):
+            _float(q.get("possible") if isinstance(q, Mapping) else 0, f"manual.{name}.possible")
 
         def text(key: str) -> str | None:
             v = results.get(key)
