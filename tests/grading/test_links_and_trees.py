@@ -131,6 +131,16 @@ def test_a_gradescope_upload_inside_a_linked_folder_is_refused(tmp_path):
     assert out["score"] == 0
 
 
+def test_a_stray_link_beside_a_gradescope_upload_does_not_displace_the_notebook(tmp_path):
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    (upload / "a.ipynb").symlink_to(_secret(tmp_path))
+    (upload / "hw3.ipynb").write_text("{}")
+    (upload / "export.zip").write_bytes(b"PK")
+    (picked,) = find([upload], one=True)
+    assert picked.path == upload / "hw3.ipynb" and not picked.problem
+
+
 # ----------------------------------------------------------------------------- odd files
 
 

@@ -87,9 +87,11 @@ def find(paths: Iterable[Path], one: bool = False) -> list[Found]:
             found.append(Found(p))
     unique = first_of_each(found)
     if one:
-        picks = [f for f in unique if f.candidate]
-        notebooks = [f for f in picks if f.path.suffix == ".ipynb"]
-        return notebooks[:1] or picks[:1]
+        # A file over a link, then a notebook over a zip: a stray link beside the notebook
+        # costs nothing; a link alone is refused when read, with its sentence.
+        picks = sorted((f for f in unique if f.candidate),
+                       key=lambda f: (bool(f.problem), f.path.suffix != ".ipynb"))
+        return picks[:1]
     return unique
 
 
@@ -149,6 +151,9 @@ def _walk(root: Path) -> list[Found]:
                     out.append(Found(path, root, _special(path)))
     finally:
         os.close(top)
+    if stack:
+        out.append(Found(root, root, f"The folder {root.name} holds more than {MAX_FOUND} "
+                                     "files; the rest was not searched."))
     return out
 
 
