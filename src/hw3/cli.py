@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hw3 {args.command}: interrupted", file=sys.stderr)
         return 130
     except (OSError, ValueError) as e:
-        print(f"hw3 {args.command}: {e}", file=sys.stderr)
+        from hw3.layout import terminal_text  # a path or a name a student chose
+
+        print(f"hw3 {args.command}: {terminal_text(str(e))}", file=sys.stderr)
         return 1
 
 

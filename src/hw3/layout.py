@@ -7,6 +7,7 @@ does not use it).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -65,15 +66,111 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8", errors="replace"), mode)
 
 
+# Ids that files would have shared are made unique as ``id~N`` (hw3.grading.submission);
+# the roster matching reads the mark back, so a contested id is never paired with one of them.
+RENAMED_MARK = "~"
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# Where a spreadsheet may start a new cell inside ours: after any delimiter people use (commas,
+# semicolons, tabs, pipes) or a line break, whatever delimiter this file was written with.
+_FORMULA_INSIDE = re.compile(r"[,;\t|\r\n] *(?=[=+\-@])")
 
 
 def csv_cell(value: Any) -> str:
     """A CSV cell a spreadsheet shows as text, never runs as a formula (OWASP's rule for CSV
-    injection): a cell that begins with =, +, -, @, a tab or a carriage return gets a leading
-    single quote, except a plain number (a negative score stays a number)."""
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    injection), whatever delimiter it splits on: a cell that begins (after spaces) with =, +,
+    -, @, a tab or a carriage return gets a leading single quote, except a plain number (a
+    negative score stays a number), and so does each piece of it that follows a comma,
+    semicolon, tab, pipe or line break: ``a;=1+1;`` becomes ``a;'=1+1;``. Lone surrogates
+    become U+FFFD."""
+    text = clean_text(str(value))
+    if _NUMBER.fullmatch(text):
+        return text
+    if text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START[:4]):
+        text = "'" + text
+    return _FORMULA_INSIDE.sub(lambda m: m.group(0) + "'", text)
+
+
+# ----------------------------------------------------------------------------- student text
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 and C1 controls, DEL, and the format characters that reorder or hide text on a terminal
+# (bidirectional overrides and isolates, zero-width characters, the BOM).
+_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e"
+                              "\u2060-\u2069\ufeff\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` that UTF-8 can encode: each lone surrogate (a file name that is not UTF-8, a
+    ``"\\ud800"`` in a notebook's JSON) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def clean_json(value: Any) -> Any:
+    """``value`` (JSON data as ``json.loads`` gives it) with ``clean_text`` applied to every
+    string, keys included; iterative, so any depth costs no recursion."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any, Any]] = [(root, 0, value)]
+    while stack:
+        parent, key, node = stack.pop()
+        if isinstance(node, dict):
+            if any(isinstance(k, str) and _SURROGATE.search(k) for k in node):
+                node = {clean_text(k) if isinstance(k, str) else k: v for k, v in node.items()}
+                parent[key] = node
+            for k, v in node.items():
+                if isinstance(v, str):
+                    if _SURROGATE.search(v):
+                        node[k] = clean_text(v)
+                elif isinstance(v, (dict, list)):
+                    stack.append((node, k, v))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, str):
+                    if _SURROGATE.search(v):
+                        node[i] = clean_text(v)
+                elif isinstance(v, (dict, list)):
+                    stack.append((node, i, v))
+    return root[0]
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: control and reordering characters (escape
+    sequences, carriage returns, bidirectional overrides) shown as ``\\xNN`` / ``\\uNNNN``
+    escapes, lone surrogates as U+FFFD; so a file name cannot rewrite the line it is on."""
+    def escape(m: re.Match[str]) -> str:
+        ch = m.group(0)
+        if "\ud800" <= ch <= "\udfff":
+            return "\ufffd"
+        return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+    return _TERMINAL_UNSAFE.sub(escape, text)
+
+
+# ----------------------------------------------------------------------------- stored sizes
+
+
+def stored_size(value: Any) -> int:
+    """Bytes ``value`` takes in a results file as ``json.dumps`` writes it (``ensure_ascii``:
+    a character outside ASCII costs 6 bytes, one outside the BMP 12, a control character up to
+    6), the unit caps on stored text count in."""
+    return len(json.dumps(value, indent=1))
+
+
+def cut_to_size(text: str, budget: int) -> str:
+    """The longest start of ``text`` whose stored size is at most ``budget`` bytes (``text``
+    itself if it fits); a binary search, a few ``json.dumps`` of the text."""
+    if stored_size(text) <= budget:
+        return text
+    lo, hi = 0, min(len(text), budget)  # every character costs at least one byte
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if stored_size(text[:mid]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo]

@@ -18,10 +18,13 @@ def _files(root: Path, *names: str) -> list[Path]:
     return out
 
 
-def test_folders_give_their_notebooks_and_zips_sorted_without_hidden_folders(tmp_path: Path):
-    b, a, z, _, _ = _files(tmp_path, "b.ipynb", "a/x.ipynb", "z.zip", ".ipynb_checkpoints/b.ipynb",
-                           "notes.txt")
-    assert discover([tmp_path]) == [a, b, z]
+def test_folders_give_every_file_sorted_without_hidden_files_and_os_litter(tmp_path: Path):
+    # A PDF or notes beside the notebooks get entries of their own (invalid, with a sentence),
+    # never vanish; hidden files, checkpoints and macOS/Windows litter are not hand-ins.
+    b, a, z, _, notes, pdf, _, _, _ = _files(
+        tmp_path, "b.ipynb", "a/x.ipynb", "z.zip", ".ipynb_checkpoints/b.ipynb", "notes.txt",
+        "a/report.pdf", ".DS_Store", "__MACOSX/a/._x.ipynb", "Thumbs.db")
+    assert discover([tmp_path]) == [pdf, a, b, notes, z]
 
 
 def test_files_as_given_in_order_once_each(tmp_path: Path):

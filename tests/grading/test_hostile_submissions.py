@@ -18,8 +18,11 @@ from support import ROOT, SOLUTION, TEMPLATE, notebook_with
 
 from hw3.bank.fixtures import read_meta
 from hw3.cases.job import MAX_OUTPUT_CHARS
+from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES
 from hw3.grading.grade import Options, grade_paths
 from hw3.grading.jail import payload
+from hw3.grading.stored import MAX_ENTRY_BYTES
+from hw3.layout import stored_size
 from hw3.report import write_reports
 from hw3.sandbox import Worker
 
@@ -182,3 +185,22 @@ def test_a_formula_file_name_reaches_grades_csv_neutralised(batch):
     rows = list(csv.reader(text.splitlines()))
     assert ["'" + name] in [row[:1] for row in rows]
     assert not any(row[0].startswith(("=", "+", "-", "@")) for row in rows)
+
+
+def test_escaped_output_is_capped_in_the_bytes_results_json_stores(batch):
+    for entry in batch["results"].values():
+        assert stored_size(entry) <= MAX_ENTRY_BYTES, (entry["id"], stored_size(entry))
+    flood = batch["results"]["escaped_output_flood"]
+    assert max(stored_size(c["output"]) for c in flood["cells"]) <= MAX_CELL_OUTPUT_BYTES
+    assert any("cut" in c["output"] for c in flood["cells"])
+
+
+def test_a_file_name_with_a_formula_after_a_semicolon_is_neutral_for_any_split(batch):
+    name = read_meta(ROOT / "tests" / "fixtures" / "hostile" /
+                     "semicolon_formula_file_name.py")["name"]
+    text = (batch["out"] / "grades.csv").read_text()
+    assert name not in text
+    for delimiter in (",", ";", "\t"):
+        for line in text.splitlines():
+            for piece in line.replace('"', "").split(delimiter):
+                assert not piece.lstrip(" ").startswith(("=", "+", "@")), (delimiter, line)

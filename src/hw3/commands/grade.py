@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from hw3.grading.grade import Interrupted, Options, grade_paths
-    from hw3.grading.submission import discover
+    from hw3.grading.tree import find
+    from hw3.layout import terminal_text
 
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
@@ -52,9 +53,12 @@ def run(args: argparse.Namespace) -> int:
         print("hw3 grade: say where the results go: --out DIR (results.json and reports) "
               "and/or --json FILE", file=sys.stderr)
         return 2
-    if not discover(list(args.paths)):
+    # Every file found gets an entry (a PDF beside the notebooks too), but a folder with no
+    # notebook or zip at all is not a class.
+    if not any(f.candidate or f.root is None for f in find(list(args.paths))):
         print(f"hw3 grade: no submissions (.ipynb or .zip files) in "
-              f"{', '.join(map(str, args.paths))}; nothing was written", file=sys.stderr)
+              f"{terminal_text(', '.join(map(str, args.paths)))}; nothing was written",
+              file=sys.stderr)
         return 2
     if args.roster is not None:
         from hw3.report import read_roster
@@ -83,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
 
     interrupted: Interrupted | None = None
     try:
-        results = grade_paths(args.paths, options, progress=progress, on_total=on_total)
+        results = grade_paths(args.paths, options, progress=progress, on_total=on_total,
+                              say=lambda line: print(f"hw3 grade: {terminal_text(line)}",
+                                                     file=sys.stderr))
     except SandboxError as e:
         print(f"hw3 grade: {e}", file=sys.stderr)
         return 3
@@ -95,14 +101,17 @@ def run(args: argparse.Namespace) -> int:
     # Interrupted: the finished results at once (reports take seconds: `hw3 report` makes them).
     written = _write_results(results, args, reports=interrupted is None)
     if interrupted is not None:
-        print(_interrupted_line(results, written, interrupted.cached, args.out),
+        print(terminal_text(_interrupted_line(results, written, interrupted.cached, args.out)),
               file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
         # Grading threads may still be unwinding from their killed sandboxes; waiting for them
         # (as a normal exit does) would take seconds. Their sandboxes die with them.
         os._exit(130)
-    print(summary_line(results, args.roster) + f"; results in {' and '.join(written)}")
+    # Ids and paths are names students chose: no control character reaches the terminal, and
+    # the line prints even where stdout is strict UTF-8.
+    print(terminal_text(summary_line(results, args.roster) + f"; results in "
+                        f"{' and '.join(written)}"))
     return 0
 
 

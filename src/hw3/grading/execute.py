@@ -12,13 +12,20 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hw3.cases.job import MAX_OUTPUTS_CHARS, parse_messages
+from hw3.cases.job import parse_messages
 from hw3.grading.rerun import MAX_RUNS, Rerun, cell_name
+from hw3.layout import cut_to_size, stored_size
 
 if TYPE_CHECKING:
     from hw3.sandbox import Worker
 
 __all__ = ["execute_submission", "MAX_RUNS"]
+
+# Outputs kept in results, counted in the bytes results.json stores them in (a character can
+# take 12 there): one cell's, and all cells' of one submission. ASCII output of the child's
+# 16 000 characters per cell fits; text that escapes costs its own entry, nobody else's.
+MAX_CELL_OUTPUT_BYTES = 32 * 1024
+MAX_OUTPUTS_BYTES = 256 * 1024
 
 
 def execute_submission(
@@ -55,9 +62,9 @@ def execute_submission(
 def _cells(n: int, culprits: dict[int, dict[str, str]],
            last: dict[int, dict[str, str]]) -> list[dict[str, Any]]:
     """Each cell's outcome: left out (why), as the last run reported it, or skipped; outputs
-    capped for the whole submission."""
+    capped per cell and for the whole submission, in stored bytes."""
     out_cells: list[dict[str, Any]] = []
-    room = MAX_OUTPUTS_CHARS  # outputs kept for the whole submission
+    room = MAX_OUTPUTS_BYTES  # output bytes kept for the whole submission
     for i in range(n):
         if i in culprits:
             c = dict(culprits[i], output="")
@@ -65,11 +72,16 @@ def _cells(n: int, culprits: dict[int, dict[str, str]],
             c = dict(last[i])
         else:
             c = {"status": "skipped", "error": "", "output": ""}
-        if len(c["output"]) > room:
-            cut = f"[... cut: the grader keeps {MAX_OUTPUTS_CHARS} characters of output in all]"
-            c["output"] = c["output"][:room] + "\n" + cut if room > 0 else cut
-            room = 0
-        else:
-            room -= len(c["output"])
+        budget = min(room, MAX_CELL_OUTPUT_BYTES)
+        size = stored_size(c["output"])
+        if size > budget:
+            whole = budget == room
+            cut = (f"[... cut: the grader keeps {MAX_OUTPUTS_BYTES // 1024} kB of output in all]"
+                   if whole else f"[... cut: the grader keeps {MAX_CELL_OUTPUT_BYTES // 1024} kB "
+                   "of output per cell]")
+            kept = cut_to_size(c["output"], max(0, budget - len(cut) - 8))
+            c["output"] = kept + "\n" + cut if kept else cut
+            size = stored_size(c["output"])
+        room = max(0, room - size)
         out_cells.append({"index": i, **c})
     return out_cells

@@ -41,8 +41,10 @@ from hw3.grading.results import (
     SubmissionResult,
     questions_json,
 )
-from hw3.grading.submission import Submission, assign_ids, discover, read, strip_otter
-from hw3.layout import ASSIGNMENT
+from hw3.grading.stored import fit_entry
+from hw3.grading.submission import Submission, read, strip_otter_cells, unique_ids
+from hw3.grading.tree import Found, find, first_of_each
+from hw3.layout import ASSIGNMENT, clean_json, clean_text
 from hw3.marking.rubric import manual_summary
 
 
@@ -133,7 +135,7 @@ def execute(sub: Submission, worker: Any) -> dict[str, Any]:
     # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
     # line by line, so a cell that also holds the student's code keeps it, and cell and line
     # numbers in messages stay those of the notebook.
-    cells = [strip_otter(src) for src in sub.cells]
+    cells = strip_otter_cells(sub.cells)
     return execute_submission(worker, cells, list(CASES),
                               cell_name=lambda i: f"Code cell {i + 1}")
 
@@ -167,27 +169,37 @@ def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
     messages = [e.get("message", "") for e in events] + sub.notes
     if len(probes) < len(CASES):
         messages.append("Some checks could not run because the notebook stopped first.")
-    return SubmissionResult(
+    return fit_entry(SubmissionResult(
         str(sub.path), sub.id, "graded", " ".join(m for m in messages if m), result, events,
         cells=run.get("cells", []), isolation=run.get("isolation", ""),
-        seconds=round(seconds, 3), explanations=sub.explanations).to_json()
+        seconds=round(seconds, 3), explanations=sub.explanations).to_json())
 
 
 # ----------------------------------------------------------------------------- a class
 
 
-def grade_paths(paths: Iterable[Path], options: Options | None = None,
+def grade_paths(paths: Iterable[Path | Found], options: Options | None = None,
                 progress: Callable[[int], Any] | None = None,
-                on_total: Callable[[int], Any] | None = None) -> dict[str, Any]:
-    """Grade every submission under ``paths``; one entry per submission, in discovery order."""
+                on_total: Callable[[int], Any] | None = None,
+                say: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    """Grade every file under ``paths`` (``hw3.grading.tree.find``; a ``Found`` as it is);
+    one entry per file, in discovery order. ``say`` gets one sentence for the instructor when
+    ids had to be made unique."""
     from hw3.grading.jail import payload
     from hw3.sandbox import Limits, Worker, requested_mode
 
     options = options or Options()
     mode = requested_mode(options.isolation)
     mode = "bubblewrap" if mode == "auto" else mode  # auto never falls back: it is bubblewrap
-    files = discover([Path(p) for p in paths])
-    ids = assign_ids(files)
+    found: list[Found] = []
+    for p in paths:
+        found += [p] if isinstance(p, Found) else find([Path(p)])
+    found = first_of_each(found)
+    files = [f.path for f in found]
+    named = unique_ids(files)
+    ids = named.ids
+    if named.renamed and say is not None:
+        say(named.sentence())
     if on_total:
         on_total(len(files))
     expected = expected_data()
@@ -195,7 +207,7 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
     cache = results_cache(options, key, mode)
     everyone = Cache(options.cache_dir, "")  # the whole cache folder, whatever the key
     everyone.untaint()
-    results, todo = read_all(files, ids, cache, progress)
+    results, todo = read_all(found, ids, cache, progress)
 
     limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
     n = max(1, min(options.workers, len(todo)))
@@ -241,12 +253,13 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         return result
 
     def summary(entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
-        # Entries stay dicts (as the cache keeps them): checked here, once, on their way out.
-        return ClassResults(
+        # Entries stay dicts (as the cache keeps them): checked here, once, on their way out,
+        # with their text made UTF-8-safe (file names that are not UTF-8, lone surrogates).
+        return clean_json(ClassResults(
             ASSIGNMENT, key, dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             question_defs(), [SubmissionResult.from_json(entries[i]) for i in range(len(files))
                               if i in entries],
-            manual=manual_summary(), sandbox=sandbox).to_json()
+            manual=manual_summary(), sandbox=sandbox).to_json())
 
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
     futures: dict[Any, int] = {}
@@ -274,7 +287,8 @@ def grade_paths(paths: Iterable[Path], options: Options | None = None,
         partial = summary(results)
         partial["interrupted"] = {
             "finished": len(results), "total": len(files),
-            "not_graded": [str(files[i]) for i in range(len(files)) if i not in results]}
+            "not_graded": [clean_text(str(files[i])) for i in range(len(files))
+                           if i not in results]}
         raise Interrupted(partial, cached=options.cache_dir is not None) from None
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -309,21 +323,21 @@ def results_cache(options: Options, key: str, mode: str) -> Cache:
     return Cache(cache_dir, hashlib.sha256(f"{key}:{settings}".encode()).hexdigest(), mode)
 
 
-def read_all(files: list[Path], ids: dict[Path, str], cache: Cache,
+def read_all(files: list[Found], ids: dict[Path, str], cache: Cache,
              progress: Callable[[int], Any] | None
              ) -> tuple[dict[int, dict[str, Any]], list[tuple[int, Submission]]]:
     """Read every file: the entries already known (unreadable, or cached) by index, and the
     submissions still to grade."""
     results: dict[int, dict[str, Any]] = {}
     todo: list[tuple[int, Submission]] = []
-    for i, path in enumerate(files):
-        sub = read(path, ids[path])
+    for i, found in enumerate(files):
+        sub = read(found, ids[found.path])
         hit = cache.get(sub) if sub.readable else None
         if not sub.readable:
             results[i] = unreadable(sub)
         elif hit is not None:
             # Explanations are read here, not graded: a cached grade gets them afresh.
-            results[i] = {**hit, "explanations": sub.explanations}
+            results[i] = fit_entry({**hit, "explanations": sub.explanations})
         else:
             todo.append((i, sub))
             continue

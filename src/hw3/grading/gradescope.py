@@ -42,6 +42,7 @@ DEFAULT_DEADLINE = timeouts.GRADESCOPE_DEADLINE  # results.json is written by th
 GRADESCOPE_JUDGING = Budget(case_seconds=timeouts.GRADESCOPE_JUDGE_CASE_SECONDS,
                             submission_seconds=timeouts.GRADESCOPE_JUDGE_SUBMISSION_SECONDS)
 NOBODY = 65534  # the unprivileged-user sandbox's uid for student code
+LOCK_DEPTH = 64  # folders deep that lock_down opens (descriptors held at once)
 ISOLATION_ENV = "HW3_GRADESCOPE_ISOLATION"  # instructors' override of the choice below
 
 # Otter's defaults for the otter_config.json keys that shape Gradescope's results
@@ -95,12 +96,40 @@ def _child_entries() -> frozenset[str]:
 
 
 def _deny_others(path: Path) -> None:
-    """chmod o= on ``path`` and everything under it (no symlinks followed)."""
-    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
-    for p in paths:
-        st = p.lstat()
-        if not stat.S_ISLNK(st.st_mode):
-            os.chmod(p, stat.S_IMODE(st.st_mode) & ~0o007)
+    """chmod o= on ``path`` and everything under it (no symlinks followed). Iterative, each
+    folder opened below its parent, at most ``LOCK_DEPTH`` deep: the upload is the student's
+    tree, of any depth (a recursive walk stops at a thousand folders). Deeper files are out of
+    others' reach anyway: every folder above them is ``o=`` already."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return
+    os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o007)
+    if not stat.S_ISDIR(st.st_mode):
+        return
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    top = os.open(path, flags)
+    stack = [(top, os.scandir(top))]
+    try:
+        while stack:
+            fd, entries = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                entries.close()
+                os.close(fd)
+                stack.pop()
+                continue
+            est = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(est.st_mode):
+                continue
+            # Nothing of the student's runs yet: the entry cannot be swapped for a link.
+            os.chmod(entry.name, stat.S_IMODE(est.st_mode) & ~0o007, dir_fd=fd)
+            if stat.S_ISDIR(est.st_mode) and len(stack) < LOCK_DEPTH:
+                sub = os.open(entry.name, flags, dir_fd=fd)
+                stack.append((sub, os.scandir(sub)))
+    finally:
+        for fd, entries in stack:
+            entries.close()
+            os.close(fd)
 
 
 def lock_down(root: Path) -> tuple[list[str], list[str]]:
@@ -313,11 +342,13 @@ def grade_upload(root: Path, timeout: float, requested: str,
                  config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Grade root/submission: (results.json content, the engine's entry or None)."""
     from hw3.grading.grade import Options, grade_paths, questions_summary
-    from hw3.grading.submission import discover, read
+    from hw3.grading.submission import read
+    from hw3.grading.tree import find
 
     start = time.monotonic()
     questions = questions_summary()
-    subs = discover([root / "submission"], one=True)
+    # Found below the upload folder: a link (or a folder on the way that is one) is refused.
+    subs = find([root / "submission"], one=True)
     if not subs:
         return gradescope_results(None, questions, config), None
     sub = read(subs[0], "submission")

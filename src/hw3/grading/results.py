@@ -21,11 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hw3.layout import clean_json
+
 # Far above any class (a few hundred submissions of 14 questions and ~60 cases), so only a
 # broken or hostile file meets them.
 MAX_RESULTS_BYTES = 512 * 2**20
 MAX_SUBMISSIONS = 100_000
 MAX_ITEMS = 10_000  # questions, cases or events of one submission
+# Any number in results (points, scores, seconds) is finite and at most this large: a results
+# file edited by hand or forged (1e400, Infinity, NaN, a 5,000-digit integer) gets one sentence.
+MAX_NUMBER = 1e12
 
 
 class ResultsError(ValueError):
@@ -35,14 +40,22 @@ class ResultsError(ValueError):
 # ----------------------------------------------------------------------------- helpers
 
 
-def _float(value: Any) -> float | None:
+def _float(value: Any, where: str = "a number") -> float | None:
+    """``value`` as a float (None: not a number); ResultsError if not finite or too large."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    if isinstance(value, int) and abs(value) > MAX_NUMBER:  # before float(): 10**400 overflows
+        raise ResultsError(f"results: {where} is {str(value)[:20]}..., larger than "
+                           f"{MAX_NUMBER:g}")
+    x = float(value)
+    if not math.isfinite(x) or abs(x) > MAX_NUMBER:
+        raise ResultsError(f"results: {where} must be a finite number of at most "
+                           f"{MAX_NUMBER:g}, got {x!r}")
+    return x
 
 
 def _need_number(obj: Mapping[str, Any], key: str, where: str) -> float:
-    value = _float(obj.get(key))
+    value = _float(obj.get(key), f"{where}.{key}")
     if value is None:
         raise ResultsError(f"results: {where}.{key} must be a number, got {obj.get(key)!r:.80}")
     return value
@@ -113,7 +126,8 @@ def questions_from_json(qs: Any) -> list[QuestionDef]:
         for i, c in enumerate(cases):
             if not isinstance(c, Mapping) or not isinstance(c.get("id"), str):
                 raise ResultsError(f"results: {where}.cases[{i}] must be an object with an 'id'")
-            defs.append(CaseDef(c["id"], str(name), _float(c.get("points")) or 0.0,
+            defs.append(CaseDef(c["id"], str(name),
+                                _float(c.get("points"), f"{where}.cases[{i}].points") or 0.0,
                                 bool(c.get("hidden", False)), str(c.get("description", ""))))
         out.append(QuestionDef(str(name), _need_number(q, "possible", where), tuple(defs)))
     return out
@@ -149,10 +163,11 @@ class CaseResult:
                 "description": self.description, "message": self.message}
 
     @classmethod
-    def from_json(cls, c: Mapping[str, Any]) -> CaseResult:
+    def from_json(cls, c: Mapping[str, Any], where: str = "case") -> CaseResult:
         passed = c.get("passed")
         return cls(str(c.get("id", "")), str(c.get("question", "")),
-                   _float(c.get("points")) or 0.0, _float(c.get("score")),
+                   _float(c.get("points"), f"{where}.points") or 0.0,
+                   _float(c.get("score"), f"{where}.score"),
                    bool(c.get("hidden", False)), passed if isinstance(passed, bool) else None,
                    str(c.get("description") or ""), str(c.get("message") or ""))
 
@@ -259,7 +274,9 @@ class SubmissionResult:
         for name, v in sq.items():
             if not isinstance(v, Mapping):
                 raise ResultsError(f"results: {where}.questions.{name} must be an object")
-            questions[str(name)] = QuestionScore(_float(v.get("score")), _float(v.get("possible")))
+            questions[str(name)] = QuestionScore(
+                _float(v.get("score"), f"{where}.questions.{name}.score"),
+                _float(v.get("possible"), f"{where}.questions.{name}.possible"))
         cases = s.get("cases", []) or []
         events = s.get("events", []) or []
         if not isinstance(cases, list) or not all(isinstance(c, Mapping) for c in cases):
@@ -271,11 +288,12 @@ class SubmissionResult:
         isolation, cells, explanations = s.get("isolation"), s.get("cells"), s.get("explanations")
         cached = s.get("cached")
         scores = Scores(_need_number(s, "score", where), _need_number(s, "possible", where),
-                        questions, [CaseResult.from_json(c) for c in cases])
+                        questions, [CaseResult.from_json(c, f"{where}.cases[{i}]")
+                                    for i, c in enumerate(cases)])
         return cls(path=path, id=sub_id, status=status, message=str(s.get("message") or ""),
                    scores=scores, events=[dict(e) for e in events],
                    isolation=None if isolation is None else str(isolation),
-                   seconds=_float(s.get("seconds")),
+                   seconds=_float(s.get("seconds"), f"{where}.seconds"),
                    cells=cells if isinstance(cells, list) else None,
                    explanations=dict(explanations) if isinstance(explanations, Mapping) else None,
                    cached=cached if isinstance(cached, bool) else None)
@@ -332,6 +350,17 @@ class ClassResults:
         _bounded(subs, MAX_SUBMISSIONS, "submissions")
         submissions = [SubmissionResult.from_json(s, f"submissions[{i}]")
                        for i, s in enumerate(subs)]
+        # Marks, answers and roster matches key on ids: two entries with one id would share them.
+        first: dict[str, int] = {}
+        for i, sub in enumerate(submissions):
+            if sub.id in first:
+                raise ResultsError(f"results: submissions[{i}] has the id {sub.id[:100]!r} of "
+                                   f"submissions[{first[sub.id]}]; ids must be unique (grade "
+                                   "again: hw3 grade makes them unique)")
+            first[sub.id] = i
+        manual = results.get("manual")
+        for name, q in (manual.items() if isinstance(manual, Mapping) else ()):
+            _float(q.get("possible") if isinstance(q, Mapping) else 0, f"manual.{name}.possible")
 
         def text(key: str) -> str | None:
             v = results.get(key)
@@ -360,7 +389,10 @@ def load_results(out_dir: Path) -> dict:
     if path.stat().st_size > MAX_RESULTS_BYTES:
         raise ResultsError(f"{path} is larger than {MAX_RESULTS_BYTES // 2**20} MiB")
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
+        # Text that UTF-8 cannot hold (lone surrogates, from file names that are not UTF-8)
+        # becomes U+FFFD, so every page and file made from the results can be written.
+        results = clean_json(json.loads(path.read_text(encoding="utf-8"),
+                                        parse_constant=_no_constant))
     except UnicodeDecodeError as exc:
         raise ResultsError(f"{path} is not UTF-8 text: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -369,8 +401,15 @@ def load_results(out_dir: Path) -> dict:
         ) from None
     except RecursionError:
         raise ResultsError(f"{path} nests its values too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits; NaN or Infinity
+        raise ResultsError(f"{path} holds a number that is not a finite number of usual size "
+                           f"({str(exc)[:100]})") from None
     ClassResults.from_json(results)  # fail here, with the field named, not half-way through
     return results
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a results file may hold")
 
 
 # ----------------------------------------------------------------------------- Gradescope

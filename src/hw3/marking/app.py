@@ -39,6 +39,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from hw3.layout import clean_json
 from hw3.marking.render import render_markdown
 from hw3.marking.store import DB_NAME, MarksError, Store, marks_csv, parse_marks_csv
 
@@ -151,7 +152,7 @@ def make_app(folder: Path, token: str, port: int) -> Starlette:
             raise MarksError("the request is not JSON") from None
         if not isinstance(data, dict):
             raise MarksError("the request is not a JSON object")
-        return data
+        return clean_json(data)  # "\ud800" in JSON: SQLite and the pages need UTF-8
 
     def need_question(name: object) -> str:
         if not isinstance(name, str) or name not in klass.questions:

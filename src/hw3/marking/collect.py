@@ -13,7 +13,8 @@ edit notebooks in many tools, so each piece is a hint, not a requirement:
    (below the prompt) is.
 
 Everything is hostile: only the first ``MAX_CELLS`` cells are looked at, each cell's text is cut
-to ``MAX_CELL_CHARS`` before any comparison, and an answer to ``MAX_ANSWER_CHARS``.
+to ``MAX_CELL_CHARS`` before any comparison, and an answer to ``MAX_ANSWER_CHARS`` and to
+``MAX_ANSWER_BYTES`` as results.json stores it (a character can take 12 bytes there).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from hw3.layout import cut_to_size
 from hw3.marking.rubric import ManualQuestion, load_manual
 
 MAX_CELLS = 2000
 MAX_CELL_CHARS = 100_000
 MAX_ANSWER_CHARS = 20_000
+MAX_ANSWER_BYTES = 40 * 1024  # 20 000 characters of ASCII (and LaTeX's backslashes) fit
 WINDOW = 12  # cells after a prompt searched for the END marker
 PLACEHOLDER = "_Type your answer here, replacing this text._"
 BEGIN = "<!-- BEGIN QUESTION -->"
@@ -126,5 +129,8 @@ def find_explanations(raw_cells: Sequence[Any],
         entry["answered"] = bool(text)
         if len(text) > MAX_ANSWER_CHARS:
             text, entry["truncated"] = text[:MAX_ANSWER_CHARS], True
+        kept = cut_to_size(text, MAX_ANSWER_BYTES)
+        if kept != text:
+            text, entry["truncated"] = kept, True
         entry["text"] = text
     return out

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hw3.layout import RENAMED_MARK
 from hw3.report.model import Sub, report_data
 
 ROSTER_COLUMNS = ("submission", "name", "student_id", "email", "section")
@@ -126,15 +127,30 @@ def match(subs: Sequence[Sub], entries: Sequence[RosterEntry]) -> Matching:
     pairs: list[tuple[RosterEntry, Sub | None]] = []
     ambiguous: dict[str, list[Sub]] = {}
     # The same file name in two folders gets ids with the folder ("sec1-alice"): a roster
-    # entry naming the file ("alice") has several submissions, not none.
+    # entry naming the file ("alice") has several submissions, not none. Files that would have
+    # shared an id all got "id~N" (hw3.grading.submission.unique_ids): a roster entry with
+    # that id has several submissions too, and is never paired with one of them.
     on_roster = {e.submission for e in entries}
     by_stem: dict[str, list[Sub]] = {}
+    contested: dict[str, list[Sub]] = {}
     for s in subs:
+        if s.id in on_roster:
+            continue
         stem = Path(s.path).stem if s.path else s.id
-        if s.id not in on_roster and stem != s.id:
+        if stem != s.id:
             by_stem.setdefault(stem, []).append(s)
+        was, mark, n = s.id.rpartition(RENAMED_MARK)
+        if mark and was and n.isdigit():
+            contested.setdefault(was, []).append(s)
     for e in entries:
-        found = by_id.get(e.submission, []) or by_stem.get(e.submission, [])
+        found = by_id.get(e.submission, [])
+        if not found and e.submission in contested:
+            found = contested[e.submission] + [s for s in by_stem.get(e.submission, [])
+                                               if s not in contested[e.submission]]
+            ambiguous[e.submission] = found
+            pairs.append((e, None))
+            continue
+        found = found or by_stem.get(e.submission, [])
         if len(found) > 1:
             # Never guess which of two files counts: leave the score empty and say why.
             ambiguous[e.submission] = found
