@@ -39,8 +39,6 @@ from hw3.build.master import (
     master_json,
     read_test_cells,
 )
-from hw3.build.prairielearn import FOLDER as PRAIRIELEARN_FOLDER
-from hw3.build.prairielearn import prairielearn_files
 from hw3.build.notebooks import (
     execute_except_export,
     fixed_emoji,
@@ -48,6 +46,8 @@ from hw3.build.notebooks import (
     require_checks_passed,
     write_notebook,
 )
+from hw3.build.prairielearn import FOLDER as PRAIRIELEARN_FOLDER
+from hw3.build.prairielearn import prairielearn_files
 from hw3.build.products import (
     CHECKS_ZIP,
     MANUAL_DATA,
