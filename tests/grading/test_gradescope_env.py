@@ -18,13 +18,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from _gradescope_schema import schema_problems
-from _image_env import make_venv, need_python, need_root_and_unshare, pip_env, run_mounted
+from _image_env import (
+    env_key,
+    make_venv,
+    need_python,
+    need_root_and_unshare,
+    pip_env,
+    root_overlay,
+    run_mounted,
+    shared_venv,
+)
 from support import AUTOGRADER, ROOT, SOLUTION, TEMPLATE
 
 pytestmark = pytest.mark.slow
@@ -56,36 +64,35 @@ class Image:
         self.source = self.tree / "source"
         self.venv = base / "venv"
         self.python = self.venv / "bin" / "python"
-        self.setup_seconds = 0.0
+        self.setup_seconds: float | None = None
 
     def run(self, cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900,
             cwd: str = MOUNT, private_root: bool = False) -> subprocess.CompletedProcess[str]:
         """``cmd`` in a private mount namespace where the tree is /autograder; with
         ``private_root``, /root is an overlay whose changes (the entry's chmod o+x, as on
         Gradescope, where Miniforge's Python lives in /root) stay in this namespace."""
-        overlay = ""
-        if private_root:
-            upper, work = self.base / "root-upper", self.base / "root-work"
-            for d in (upper, work):
-                shutil.rmtree(d, ignore_errors=True)
-                d.mkdir()
-            upper.chmod(0o700)  # /root as Gradescope's image has it: closed to others
-            overlay = (f"mount -t overlay overlay -o lowerdir=/root,upperdir={upper},"
-                       f"workdir={work} /root && ")
+        overlay = root_overlay(self.base) if private_root else ""
         return run_mounted(self.tree, MOUNT, cmd, env, timeout, cwd, setup=overlay)
 
     def build(self) -> None:
-        """A fresh venv from the zip's environment.yml only, as Gradescope's setup.sh does."""
+        """A fresh venv from the zip's environment.yml only, as Gradescope's setup.sh does
+        (or the one already built from the same list and wheel: ``_image_env.shared_venv``)."""
         environment = (self.source / "environment.yml").read_text()
-        started = make_venv(self.venv)
-        reqs = self.source / "condaenv.hw3test.requirements.txt"
-        reqs.write_text("\n".join(_pip_requirements(environment)) + "\n")
-        proc = self.run([str(self.python), "-m", "pip", "install", "-q", "-U", "-r",
-                         f"{MOUNT}/source/{reqs.name}"], env=pip_env(), timeout=1500,
-                        cwd=f"{MOUNT}/source")
-        reqs.unlink()
-        assert proc.returncode == 0, proc.stderr[-4000:]
-        self.setup_seconds = time.monotonic() - started
+        pins = _pip_requirements(environment)
+        wheel = next((self.source / "wheels").glob("*.whl")).read_bytes()
+
+        def install(venv: Path) -> None:
+            make_venv(venv)
+            reqs = self.source / "condaenv.hw3test.requirements.txt"
+            reqs.write_text("\n".join(pins) + "\n")
+            proc = self.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-U",
+                             "-r", f"{MOUNT}/source/{reqs.name}"], env=pip_env(),
+                            timeout=1500, cwd=f"{MOUNT}/source")
+            reqs.unlink()
+            assert proc.returncode == 0, proc.stderr[-4000:]
+
+        self.venv, self.setup_seconds = shared_venv(env_key(pins, wheel), install)
+        self.python = self.venv / "bin" / "python"
 
     def grade(self, upload: Path | None, name: str = "hw3.ipynb", data: bytes | None = None,
               env: dict[str, str] | None = None) -> tuple[dict, subprocess.CompletedProcess]:
@@ -117,7 +124,9 @@ def image():
             (img.tree / folder).mkdir(parents=True)
         zipfile.ZipFile(AUTOGRADER).extractall(img.source)
         img.build()
-        print(f"\nthe zip's environment was built in {img.setup_seconds:.0f} s")
+        print("\nthe zip's environment: " + ("reused (same list and wheel)"
+                                              if img.setup_seconds is None
+                                              else f"built in {img.setup_seconds:.0f} s"))
         yield img
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -20,12 +20,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from _image_env import make_venv, need_python, need_root_and_unshare, pip_env, run_mounted
+from _image_env import (
+    env_key,
+    make_venv,
+    need_python,
+    need_root_and_unshare,
+    pip_env,
+    root_overlay,
+    run_mounted,
+    shared_venv,
+)
 from _prairielearn_schema import problems
 from support import ROOT, SOLUTION, TEMPLATE
 
@@ -42,25 +50,30 @@ class Job:
     def __init__(self, base: Path):
         self.base, self.image = base, base / "image"
         self.tree = base / "grade"
-        self.venv = base / "venv"
+        self.venv = base / "venv"  # until build(): the shared environment's
         info = json.loads((FOLDER / "question" / "info.json").read_text())
         self.options = info["externalGradingOptions"]
         self.dockerfile = (FOLDER / "image" / "Dockerfile").read_text()
-        self.setup_seconds = 0.0
+        self.setup_seconds: float | None = None
 
     def build(self) -> None:
-        """The venv as the Dockerfile makes it: pip install -r requirements.txt WHEEL."""
+        """The venv as the Dockerfile makes it: pip install -r requirements.txt WHEEL (or the
+        one already built from the same list and wheel: ``_image_env.shared_venv``)."""
         shutil.copytree(FOLDER / "image", self.image)  # only the image's own files
-        started = make_venv(self.venv)
-        wheel = next(self.image.glob("*.whl")).name
-        proc = subprocess.run([str(self.venv / "bin" / "python"), "-m", "pip", "install", "-q",
-                               "-r", "requirements.txt", wheel], cwd=self.image,
-                              env={**pip_env(), "PATH": "/usr/bin:/bin", "HOME": "/root",
-                                   **{k: v for k, v in os.environ.items()
-                                      if k.startswith("PIP_")}},
-                              capture_output=True, text=True, timeout=1500)
-        assert proc.returncode == 0, proc.stderr[-4000:]
-        self.setup_seconds = time.monotonic() - started
+        wheel = next(self.image.glob("*.whl"))
+        pins = (self.image / "requirements.txt").read_text().splitlines()
+
+        def install(venv: Path) -> None:
+            make_venv(venv)
+            proc = subprocess.run(
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r",
+                 "requirements.txt", wheel.name], cwd=self.image,
+                env={**pip_env(), "PATH": "/usr/bin:/bin", "HOME": "/root",
+                     **{k: v for k, v in os.environ.items() if k.startswith("PIP_")}},
+                capture_output=True, text=True, timeout=1500)
+            assert proc.returncode == 0, proc.stderr[-4000:]
+
+        self.venv, self.setup_seconds = shared_venv(env_key(pins, wheel.read_bytes()), install)
 
     def entrypoint(self) -> list[str]:
         """info.json's entrypoint, with the image's venv (``/opt/hw3``) where this one is."""
@@ -78,8 +91,11 @@ class Job:
         if upload is not None or data is not None:
             target = self.tree / "student" / name
             target.write_bytes(data if data is not None else upload.read_bytes())
+        # The entry may chmod o+x the folders above this Python (in /root here): in the
+        # namespace only, on a private /root.
         proc = run_mounted(self.tree, MOUNT, self.entrypoint(), env=env,
-                           timeout=self.options["timeout"] + 60, cwd="/")
+                           timeout=self.options["timeout"] + 60, cwd="/",
+                           setup=root_overlay(self.base))
         results = json.loads((self.tree / "results" / "results.json").read_text())
         return results, proc
 
@@ -95,7 +111,9 @@ def job():
     j = Job(base)
     try:
         j.build()
-        print(f"\nthe image's environment was built in {j.setup_seconds:.0f} s")
+        print("\nthe image's environment: " + ("reused (same list and wheel)"
+                                                if j.setup_seconds is None
+                                                else f"built in {j.setup_seconds:.0f} s"))
         yield j
     finally:
         shutil.rmtree(base, ignore_errors=True)
