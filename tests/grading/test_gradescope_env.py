@@ -6,15 +6,8 @@ from there). The zip is unpacked into an /autograder-shaped tree (source/, submi
 results/), which a private mount namespace shows at the real path /autograder, where Gradescope's
 scripts and the zip's pinned wheel path expect it. Each test puts an upload in submission/ and
 runs what run_autograder runs (source/run_otter.py, with the environment's Python, from
-/autograder), then reads results/results.json.
-
-PyTorch's CPU index, which the zip names for Gradescope, cannot be reached from every machine
-(this project's have only their package registries): when a 3-second connection to it fails,
-pip is told not to retry (PIP_RETRIES=0), so each package costs one refused connection instead
-of minutes of back-off. The zip itself is used unchanged.
-
-Needs root (for the mount namespace and for the unprivileged-user mode), as on Gradescope and
-in CI. An empty /autograder directory is made on the host as the mount point if there is none.
+/autograder), then reads results/results.json. The helpers shared with PrairieLearn's image
+test (pip without PyTorch's index, the mount namespace) are in ``_image_env``.
 """
 
 from __future__ import annotations
@@ -22,33 +15,30 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from _gradescope_schema import schema_problems
+from _image_env import (
+    env_key,
+    make_venv,
+    need_python,
+    need_root_and_unshare,
+    pip_env,
+    root_overlay,
+    run_mounted,
+    shared_venv,
+)
 from support import AUTOGRADER, ROOT, SOLUTION, TEMPLATE
 
 pytestmark = pytest.mark.slow
 
 MOUNT = "/autograder"
 MISTAKE = ROOT / "tests" / "fixtures" / "mistakes" / "sigmoid_naive.py"
-TORCH_INDEX = ("download.pytorch.org", 443)
-
-
-def _can_reach(address: tuple[str, int]) -> bool:
-    try:
-        socket.create_connection(address, timeout=3).close()
-        return True
-    except OSError:
-        return False
-
-
 def _pip_requirements(environment_yml: str) -> list[str]:
     """The pip part of a conda environment file (what conda writes to a requirements file)."""
     import yaml
@@ -74,47 +64,35 @@ class Image:
         self.source = self.tree / "source"
         self.venv = base / "venv"
         self.python = self.venv / "bin" / "python"
-        self.setup_seconds = 0.0
+        self.setup_seconds: float | None = None
 
     def run(self, cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900,
             cwd: str = MOUNT, private_root: bool = False) -> subprocess.CompletedProcess[str]:
         """``cmd`` in a private mount namespace where the tree is /autograder; with
         ``private_root``, /root is an overlay whose changes (the entry's chmod o+x, as on
         Gradescope, where Miniforge's Python lives in /root) stay in this namespace."""
-        overlay = ""
-        if private_root:
-            upper, work = self.base / "root-upper", self.base / "root-work"
-            for d in (upper, work):
-                shutil.rmtree(d, ignore_errors=True)
-                d.mkdir()
-            upper.chmod(0o700)  # /root as Gradescope's image has it: closed to others
-            overlay = (f"mount -t overlay overlay -o lowerdir=/root,upperdir={upper},"
-                       f"workdir={work} /root && ")
-        script = f'mount --bind "$0" /autograder && {overlay}cd "$1" && shift && exec "$@"'
-        full = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script,
-                str(self.tree), cwd, *cmd]
-        base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
-        for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT",
-                    "PIP_DEFAULT_TIMEOUT", "PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK"):
-            if key in os.environ:  # how this machine reaches its package registries
-                base_env[key] = os.environ[key]
-        return subprocess.run(full, env={**base_env, **(env or {})}, capture_output=True,
-                              text=True, timeout=timeout)
+        overlay = root_overlay(self.base) if private_root else ""
+        return run_mounted(self.tree, MOUNT, cmd, env, timeout, cwd, setup=overlay)
 
     def build(self) -> None:
-        """A fresh venv from the zip's environment.yml only, as Gradescope's setup.sh does."""
+        """A fresh venv from the zip's environment.yml only, as Gradescope's setup.sh does
+        (or the one already built from the same list and wheel: ``_image_env.shared_venv``)."""
         environment = (self.source / "environment.yml").read_text()
-        started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True, timeout=300)
-        reqs = self.source / "condaenv.hw3test.requirements.txt"
-        reqs.write_text("\n".join(_pip_requirements(environment)) + "\n")
-        env = {} if _can_reach(TORCH_INDEX) else {"PIP_RETRIES": "0", "PIP_TIMEOUT": "10"}
-        proc = self.run([str(self.python), "-m", "pip", "install", "-q", "-U", "-r",
-                         f"{MOUNT}/source/{reqs.name}"], env=env, timeout=1500,
-                        cwd=f"{MOUNT}/source")
-        reqs.unlink()
-        assert proc.returncode == 0, proc.stderr[-4000:]
-        self.setup_seconds = time.monotonic() - started
+        pins = _pip_requirements(environment)
+        wheel = next((self.source / "wheels").glob("*.whl")).read_bytes()
+
+        def install(venv: Path) -> None:
+            make_venv(venv)
+            reqs = self.source / "condaenv.hw3test.requirements.txt"
+            reqs.write_text("\n".join(pins) + "\n")
+            proc = self.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-U",
+                             "-r", f"{MOUNT}/source/{reqs.name}"], env=pip_env(),
+                            timeout=1500, cwd=f"{MOUNT}/source")
+            reqs.unlink()
+            assert proc.returncode == 0, proc.stderr[-4000:]
+
+        self.venv, self.setup_seconds = shared_venv(env_key(pins, wheel), install)
+        self.python = self.venv / "bin" / "python"
 
     def grade(self, upload: Path | None, name: str = "hw3.ipynb", data: bytes | None = None,
               env: dict[str, str] | None = None) -> tuple[dict, subprocess.CompletedProcess]:
@@ -133,14 +111,10 @@ class Image:
 
 @pytest.fixture(scope="module")
 def image():
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("needs root and unshare(1) to show the tree at /autograder (as in CI)")
+    need_root_and_unshare(MOUNT)
     with zipfile.ZipFile(AUTOGRADER) as zf:
         environment = zf.read("environment.yml").decode()
-    want = _conda_python(environment)
-    if f"{sys.version_info.major}.{sys.version_info.minor}" != want:
-        pytest.skip(f"the image's Python is {want}; this is {sys.version.split()[0]}")
-    Path(MOUNT).mkdir(exist_ok=True)  # the mount point (empty; its contents stay private)
+    need_python(_conda_python(environment))
     # Not under pytest's tmp (mode 0700): student code runs as uid 65534 with this Python.
     base = Path(tempfile.mkdtemp(prefix="hw3-gradescope-"))
     base.chmod(0o755)
@@ -150,7 +124,9 @@ def image():
             (img.tree / folder).mkdir(parents=True)
         zipfile.ZipFile(AUTOGRADER).extractall(img.source)
         img.build()
-        print(f"\nthe zip's environment was built in {img.setup_seconds:.0f} s")
+        print("\nthe zip's environment: " + ("reused (same list and wheel)"
+                                              if img.setup_seconds is None
+                                              else f"built in {img.setup_seconds:.0f} s"))
         yield img
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -46,6 +46,8 @@ from hw3.build.notebooks import (
     require_checks_passed,
     write_notebook,
 )
+from hw3.build.prairielearn import FOLDER as PRAIRIELEARN_FOLDER
+from hw3.build.prairielearn import prairielearn_files
 from hw3.build.products import (
     CHECKS_ZIP,
     MANUAL_DATA,
@@ -144,8 +146,13 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
                        target.template / "hw3.ipynb")
         (target.template / CHECKS_ZIP).write_bytes(student_zip)
         wheel = build_wheel(project_table(root), data)
-        write_zip(target.autograder_zip, autograder_entries(otter_zip, full_zip, wheel,
-                                                             read_pins(layout.requirements)))
+        pins = read_pins(layout.requirements)
+        write_zip(target.autograder_zip, autograder_entries(otter_zip, full_zip, wheel, pins))
+        # PrairieLearn's question and image recipe, with the same wheel and pins.
+        for rel, blob in prairielearn_files(project_table(root), wheel, pins):
+            path = target.root / PRAIRIELEARN_FOLDER / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(blob)
     return BuildResult(target.root, [target.root / p for p in target.products()])
 
 

@@ -122,7 +122,7 @@ def same_file(name: str, a: bytes, b: bytes) -> bool:
             return False
     if suffix == ".png":
         return same_png(a, b)
-    if suffix == ".zip":
+    if suffix in (".zip", ".whl"):
         return same_zip(a, b)
     return False
 

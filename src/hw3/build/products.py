@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from hw3.build.master import master_json
+from hw3.build.prairielearn import FILES as PRAIRIELEARN_FILES
+from hw3.build.prairielearn import FOLDER as PRAIRIELEARN_FOLDER
 from hw3.cases import EXPECTED_HIDDEN, EXPECTED_PUBLIC
 from hw3.cases.declared import MASTER_FILE
 from hw3.layout import ASSIGNMENT, MASTER, PACKAGE_DIR
@@ -77,6 +79,7 @@ class Layout:
             f"src/hw3/{EXPECTED_PUBLIC}", f"src/hw3/{EXPECTED_HIDDEN}",
             f"src/hw3/cases/{MASTER_FILE}",
             f"src/hw3/{MANUAL_DATA}",
+            *(f"{PRAIRIELEARN_FOLDER}/{f}" for f in PRAIRIELEARN_FILES),
         )]
 
 

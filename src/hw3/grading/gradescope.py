@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,20 @@ def otter_config(source: Path) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- isolation
+
+
+@dataclass(frozen=True)
+class Folders:
+    """Where a grading container puts a job, relative to its root: the student's upload, the
+    grader's own files (student code must never read them) and the results. PrairieLearn's
+    external graders share this module (``hw3.grading.prairielearn``) with their own."""
+
+    upload: str = "submission"
+    grader: tuple[str, ...] = ("source",)
+    results: str = "results"
+
+
+GRADESCOPE = Folders()  # /autograder/{submission,source,results}
 
 
 @dataclass
@@ -132,12 +147,12 @@ def _deny_others(path: Path) -> None:
             os.close(fd)
 
 
-def lock_down(root: Path) -> tuple[list[str], list[str]]:
+def lock_down(root: Path, folders: Folders = GRADESCOPE) -> tuple[list[str], list[str]]:
     """Make the autograder's files unreadable to other users, as Gradescope advises for code
     run as another user: its source (tests, hidden data, wheel), results, the upload, and the
     grader-only parts of the installed hw3 package. Returns (locked paths, problems)."""
     locked, problems = [], []
-    for name in ("source", "results", "submission"):
+    for name in (*folders.grader, folders.results, folders.upload):
         if (root / name).exists():
             _deny_others(root / name)
             locked.append(str(root / name))
@@ -189,10 +204,11 @@ def readable_by(uid: int, paths: list[Path]) -> list[str]:
     return lines[:-1]
 
 
-def secret_paths(root: Path) -> list[Path]:
+def secret_paths(root: Path, folders: Folders = GRADESCOPE) -> list[Path]:
     """What student code must never read: hidden expectations, tests, the wheel, results."""
     package = _package_dir()
-    paths = [root / "source", root / "results", *sorted(root.glob("source/*/*")),
+    paths = [*(root / g for g in folders.grader), root / folders.results,
+             *(p for g in folders.grader for p in sorted(root.glob(f"{g}/*/*"))),
              package / "grading" / "expected_hidden.json"]
     keep = _child_entries()
     paths += [p for p in sorted(package.iterdir()) if p.name not in keep | {"__pycache__"}]
@@ -211,14 +227,15 @@ def _try_worker(mode: str) -> str:
         worker.close()
 
 
-def choose_isolation(root: Path, requested: str = "gradescope") -> Isolation:
+def choose_isolation(root: Path, requested: str = "gradescope",
+                     folders: Folders = GRADESCOPE) -> Isolation:
     """bubblewrap if it starts here; else, as root, unprivileged-user after ``lock_down``;
     else nothing. ``requested`` other than "gradescope" forces that engine mode."""
     from hw3.sandbox import SandboxError
 
     if requested not in ("gradescope", "bubblewrap"):
         if requested == "unprivileged-user":
-            return _unprivileged(root, "unprivileged-user requested")
+            return _unprivileged(root, "unprivileged-user requested", folders)
         return Isolation(requested, f"{requested} requested by the instructor ({ISOLATION_ENV} "
                                     "or --isolation); student code was not sandboxed fully")
     try:
@@ -227,7 +244,7 @@ def choose_isolation(root: Path, requested: str = "gradescope") -> Isolation:
         why = f"bubblewrap could not start here ({str(e)[:300]})"
     if requested == "bubblewrap":
         return Isolation(None, why)
-    return _unprivileged(root, why)
+    return _unprivileged(root, why, folders)
 
 
 def open_python_path() -> list[str]:
@@ -247,7 +264,7 @@ def open_python_path() -> list[str]:
     return opened
 
 
-def _unprivileged(root: Path, why: str) -> Isolation:
+def _unprivileged(root: Path, why: str, folders: Folders = GRADESCOPE) -> Isolation:
     from hw3.sandbox import SandboxError
 
     if os.geteuid() != 0:
@@ -256,8 +273,8 @@ def _unprivileged(root: Path, why: str) -> Isolation:
         return Isolation(None, f"{why}; hw3 runs from {_package_dir()}, not from an installed "
                                "wheel, so its files cannot be hidden from student code")
     opened = open_python_path()  # first: the check below runs this Python as uid NOBODY
-    locked, problems = lock_down(root)
-    leaks = readable_by(NOBODY, secret_paths(root)) if not problems else []
+    locked, problems = lock_down(root, folders)
+    leaks = readable_by(NOBODY, secret_paths(root, folders)) if not problems else []
     if problems or leaks:
         return Isolation(None, f"{why}; the autograder's files could not be hidden from student "
                                f"code: {'; '.join(problems + leaks)[:500]}", locked)
@@ -338,37 +355,82 @@ class _Results:
             return True
 
 
-def grade_upload(root: Path, timeout: float, requested: str,
-                 config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Grade root/submission: (results.json content, the engine's entry or None)."""
+def within_deadline(path: Path, deadline: float, grade: Callable[[], dict[str, Any]],
+                    late: Callable[[], dict[str, Any]],
+                    failed: Callable[[Exception], dict[str, Any]],
+                    finish: Callable[[dict[str, Any]], dict[str, Any]] = lambda out: out
+                    ) -> dict[str, Any]:
+    """Write what ``grade()`` returns to ``path`` (its folder made first), passed through
+    ``finish``; ``failed(error)`` if it raises. If it has not returned by ``deadline`` (a
+    ``time.monotonic()`` instant), ``late()`` is written instead and the process exits at once,
+    its sandboxes killed: a stuck notebook still gets a result inside the platform's limit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = _Results(path)
+
+    def out_of_time() -> None:
+        if results.write(late()):
+            print("hw3: grading did not finish in time", flush=True)
+            _kill_children()
+            os._exit(0)
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), out_of_time)
+    timer.daemon = True
+    timer.start()
+    try:
+        out = grade()
+    except Exception as e:  # noqa: BLE001 - the student still gets a results file
+        out = failed(e)
+    finally:
+        timer.cancel()
+    out = finish(out)
+    results.write(out)
+    return out
+
+
+@dataclass
+class Upload:
+    """What grading one upload gave: the engine's entry (None: no upload found, or nothing
+    ran), the isolation (None: nothing needed one), and the rubric."""
+
+    entry: dict[str, Any] | None
+    isolation: Isolation | None
+    questions: dict[str, Any]
+
+
+def grade_folder(root: Path, timeout: float, requested: str,
+                 folders: Folders = GRADESCOPE) -> Upload:
+    """Grade the one upload in root/folders.upload with the sandboxed engine."""
     from hw3.grading.grade import Options, grade_paths, questions_summary
     from hw3.grading.submission import read
     from hw3.grading.tree import find
 
-    start = time.monotonic()
     questions = questions_summary()
     # Found below the upload folder: a link (or a folder on the way that is one) is refused.
-    subs = find([root / "submission"], one=True)
+    subs = find([root / folders.upload], one=True)
     if not subs:
-        return gradescope_results(None, questions, config), None
+        return Upload(None, None, questions)
     sub = read(subs[0], "submission")
     if not sub.readable:  # nothing of it runs: no sandbox needed to say why
         from hw3.grading.grade import unreadable
 
-        entry = unreadable(sub)
-        return gradescope_results(entry, questions, config,
-                                  seconds=time.monotonic() - start), entry
-    isolation = choose_isolation(root, requested)
+        return Upload(unreadable(sub), None, questions)
+    isolation = choose_isolation(root, requested, folders)
     if isolation.mode is None:
-        return gradescope_results(None, questions, config, isolation,
-                                  time.monotonic() - start), None
+        return Upload(None, isolation, questions)
     # The judges' budget fits between the notebook's limit and the deadline, so an overrun
     # costs its cases, never the partial scores of the whole submission.
     graded = grade_paths(subs, Options(workers=1, timeout=timeout, cache_dir=None,
                                        isolation=isolation.mode, judge_budget=GRADESCOPE_JUDGING))
-    entry = graded["submissions"][0]
-    return gradescope_results(entry, graded["questions"], config, isolation,
-                              time.monotonic() - start), entry
+    return Upload(graded["submissions"][0], isolation, graded["questions"])
+
+
+def grade_upload(root: Path, timeout: float, requested: str,
+                 config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Grade root/submission: (results.json content, the engine's entry or None)."""
+    start = time.monotonic()
+    done = grade_folder(root, timeout, requested)
+    return gradescope_results(done.entry, done.questions, config, done.isolation,
+                              time.monotonic() - start), done.entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -385,12 +447,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="gradescope (default): bubblewrap, else unprivileged-user as root")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    results_dir = args.root / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    results = _Results(results_dir / "results.json")
     config = otter_config(args.root / "source")
+    result: dict[str, Any] = {}
 
-    def out_of_time() -> None:
+    def grade() -> dict[str, Any]:
+        out, result["entry"] = grade_upload(args.root, args.timeout, args.isolation, config)
+        return out
+
+    def late() -> dict[str, Any]:
         from hw3.grading.grade import questions_summary
 
         out = gradescope_results(None, questions_summary(), config)
@@ -398,28 +462,24 @@ def main(argv: list[str] | None = None) -> int:
                 else f"{args.deadline:g} seconds")
         out["output"] = (f"Grading did not finish within {took}, so no points could be given; "
                          "please tell your instructor.")
-        if results.write(out):
-            print("hw3: grading did not finish in time", flush=True)
-            _kill_children()
-            os._exit(0)
+        return out
 
-    timer = threading.Timer(max(0.0, args.deadline - (time.monotonic() - started)), out_of_time)
-    timer.daemon = True
-    timer.start()
-    try:
-        out, entry = grade_upload(args.root, args.timeout, args.isolation, config)
-    except Exception as e:  # noqa: BLE001 - the student still gets a results.json
+    def failed(e: Exception) -> dict[str, Any]:
         from hw3.grading.grade import questions_summary
 
         out = gradescope_results(None, questions_summary(), config)
         out["output"] = "The grader failed on this submission; please tell your instructor."
         out["tests"].append({"name": "Grader error (instructors only)", "visibility": "hidden",
                              "status": "failed", "output": f"{type(e).__name__}: {e}"[:2000]})
-        entry = None
-    finally:
-        timer.cancel()
-    out["execution_time"] = max(0, round(time.monotonic() - started))
-    results.write(out)
+        return out
+
+    def finish(out: dict[str, Any]) -> dict[str, Any]:
+        out["execution_time"] = max(0, round(time.monotonic() - started))
+        return out
+
+    out = within_deadline(args.root / "results" / "results.json", started + args.deadline,
+                          grade, late, failed, finish)
+    entry = result.get("entry")
     # stdout may be shown to students (show_stdout): the score only, no isolation details.
     status = entry.get("status", "") if entry else "not graded"
     print(f"hw3: {status}, score {out['score']}", flush=True)

@@ -415,7 +415,7 @@ def _no_constant(name: str) -> Any:
 # ----------------------------------------------------------------------------- Gradescope
 
 
-def _case_lines(cases: Sequence[CaseResult]) -> list[str]:
+def case_lines(cases: Sequence[CaseResult]) -> list[str]:
     lines = []
     for case in cases:
         mark = "passed" if case.passed else "failed"
@@ -435,7 +435,7 @@ def _public_summary(entry: SubmissionResult, questions: Sequence[str]) -> tuple[
         if not public:
             continue
         if failed:
-            parts.append(f"{question}:\n  " + "\n  ".join(_case_lines(failed)))
+            parts.append(f"{question}:\n  " + "\n  ".join(case_lines(failed)))
         else:
             parts.append(f"{question}: all public tests passed")
     return "\n".join(parts), ok
@@ -492,7 +492,7 @@ def gradescope_json(entry: SubmissionResult | None, questions: Sequence[Question
             "name": question.name, "number": str(number), "score": score, "max_score": possible,
             "status": "passed" if score >= possible else "failed",
             "visibility": hidden_visibility, "output_format": "text", "tags": [question.name],
-            "output": "\n".join(_case_lines([c for c in entry.cases
+            "output": "\n".join(case_lines([c for c in entry.cases
                                              if c.question == question.name])),
         })
     return out

@@ -24,3 +24,10 @@ GRADESCOPE_TIMEOUT = 480.0
 GRADESCOPE_DEADLINE = 570.0
 GRADESCOPE_JUDGE_CASE_SECONDS = 30.0
 GRADESCOPE_JUDGE_SUBMISSION_SECONDS = 60.0
+
+# PrairieLearn (hw3.grading.prairielearn): the question's externalGradingOptions.timeout is
+# PrairieLearn's maximum; the notebook and the deadline leave room inside it for starting
+# Python and the sandbox on the container's 0.9 CPU.
+PRAIRIELEARN_JOB_SECONDS = 600
+PRAIRIELEARN_TIMEOUT = 480.0
+PRAIRIELEARN_DEADLINE = 560.0
