@@ -29,8 +29,11 @@ def fit_entry(entry: dict[str, Any], limit: int = MAX_ENTRY_BYTES) -> dict[str, 
         return entry
     entry = json.loads(json.dumps(entry))  # a copy: the caller's dict stays as it was
     note = "[cut: this submission's results were too large to keep whole]"
-    cells = entry.get("cells") if isinstance(entry.get("cells"), list) else []
-    answers = entry.get("explanations") if isinstance(entry.get("explanations"), dict) else {}
+    cells: list[Any] = entry["cells"] if isinstance(entry.get("cells"), list) else []
+    answers: dict[str, Any] = (entry["explanations"]
+                               if isinstance(entry.get("explanations"), dict) else {})
+    cases: list[Any] = entry["cases"] if isinstance(entry.get("cases"), list) else []
+    events: list[Any] = entry["events"] if isinstance(entry.get("events"), list) else []
 
     def cut(items: list[Any], key: str, budget: int, say: str = note) -> None:
         for item in items:
@@ -44,12 +47,12 @@ def fit_entry(entry: dict[str, Any], limit: int = MAX_ENTRY_BYTES) -> dict[str, 
     steps = [
         lambda: cut(cells, "output", 0),
         lambda: cut(cells, "error", 400),
-        lambda: cut(entry.get("cases", []), "message", 400),
-        lambda: cut(entry.get("events", []), "message", 400),
+        lambda: cut(cases, "message", 400),
+        lambda: cut(events, "message", 400),
         lambda: entry.update(message=cut_to_size(str(entry.get("message", "")), 4000)),
         lambda: cut(list(answers.values()), "text",
                     max(1000, (limit // 2) // max(1, len(answers))), ""),
-        lambda: entry.update(cells=[], events=entry.get("events", [])[:100]),
+        lambda: entry.update(cells=[], events=events[:100]),
     ]
     for step in steps:
         step()
