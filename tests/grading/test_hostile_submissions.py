@@ -121,8 +121,8 @@ LEAKS = [p for p in HOSTILE if "leaks" in read_meta(p)]
 def _student_reads(batch, entry) -> str:
     """Everything a student reads about ``entry``: the feedback page, and Gradescope's results
     with the hidden tests shown (as after publishing) and the "Public Tests" box."""
-    from hw3.grading.gradescope import OTTER_DEFAULTS
     from hw3.grading.grade import question_defs
+    from hw3.grading.gradescope import OTTER_DEFAULTS
     from hw3.grading.results import SubmissionResult, gradescope_json
 
     result = SubmissionResult.from_json(entry)

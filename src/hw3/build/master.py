@@ -1,6 +1,6 @@
 """The master notebook's test cells: their format checked (a mistake is one line naming the
-cell), their fit with the Python cases (``hw3.cases``, ``hw3.grading.judges``), and every case's points
-and visibility as ``hw3/cases/master.json`` records them.
+cell), their fit with the Python cases (``hw3.cases``, ``hw3.grading.judges``), and every case's
+points and visibility as ``hw3/cases/master.json`` records them.
 """
 
 from __future__ import annotations

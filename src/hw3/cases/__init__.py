@@ -30,7 +30,7 @@ from importlib import resources
 from types import ModuleType
 from typing import Any
 
-from hw3.cases import wire
+from hw3.cases import vocabulary, wire
 from hw3.cases.case import Case, Crash, Judge, Missing, Probe, _safe_str
 from hw3.cases.checking import Verdict
 
@@ -209,8 +209,7 @@ def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verd
     return verdict
 
 
-_KINDS = {"array": "a NumPy array", "list": "a list", "tuple": "a tuple", "number": "a number",
-          "None": "None", "str": "a string"}
+_KINDS = vocabulary.KINDS
 
 
 def _kind(value: Any) -> str:
@@ -265,8 +264,6 @@ def feedback(case: Case, verdict: Verdict, graded: bool = False) -> str:
     speaks from a fixed vocabulary (``hw3.cases.vocabulary``): the case's description, a hint
     only if it is one of the checks' own sentences, the exception only if Python defines it;
     never an input, an expected value, or a word the student's code chose."""
-    from hw3.cases import vocabulary
-
     if verdict.ok:
         return ""
     if not case.hidden and not graded:

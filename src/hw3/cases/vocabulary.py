@@ -28,6 +28,9 @@ BUILTIN_EXCEPTIONS = frozenset(
     name for name, value in vars(builtins).items()
     if isinstance(value, type) and issubclass(value, BaseException))
 MAX_SENTENCE = 1000
+# The kinds of value ``hw3.cases.type_mismatch`` names, in words.
+KINDS = {"array": "a NumPy array", "list": "a list", "tuple": "a tuple", "number": "a number",
+         "None": "None", "str": "a string"}
 UNNAMED = "an exception of its own"
 
 
@@ -88,10 +91,8 @@ def _strings(node: ast.AST) -> set[str] | None:
 
 def _mismatch_sentences() -> set[str]:
     """The sentences of ``hw3.cases.type_mismatch`` that name no number."""
-    from hw3.cases import _KINDS
-
     out = {"your function returned None: did you forget a `return`?"}
-    for right in _KINDS.values():
-        for mine in [*_KINDS.values(), "something else"]:
+    for right in KINDS.values():
+        for mine in [*KINDS.values(), "something else"]:
             out.add(f"your function returned {mine} where {right} is expected.")
     return out

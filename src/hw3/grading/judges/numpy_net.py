@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from hw3.cases.case import Case
 from hw3.cases.checking import require_close, verdict_of
 from hw3.cases.numpy_net import (

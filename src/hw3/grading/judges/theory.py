@@ -1,7 +1,8 @@
 """Hidden cases of Part 1 (theory): whether each answer is right (the accepted answers and
 rules). Trusted: never in the students' checks (``hw3.build``), never bound into the sandbox
-(``hw3.grading.jail``); the probes are the public ones (``hw3.hidden.theory``). A problem with an answer's form (a type, a symbol) is said in
-the hint, as the public form case says it: it is no secret.
+(``hw3.grading.jail``); the probes are the public ones (``hw3.hidden.theory``). A problem with
+an answer's form (a type, a symbol) is said in the hint, as the public form case says it: it is
+no secret.
 """
 
 from __future__ import annotations
