@@ -267,6 +267,10 @@ def check_master(nb: Any) -> list[str]:
         if cell.case_id in seen:
             problems.append(f"{where}: case {cell.case_id} is tested twice")
         seen.add(cell.case_id)
+        if not cell.hidden and cell.points:
+            problems.append(f"{where}: case {cell.case_id} is public and has points: public "
+                            "cases carry none (their inputs and expected data ship to students); "
+                            "give the points to a hidden case that checks the same property")
         if "expression" in cell.spec:
             if case is not None:
                 problems.append(f"{where}: case {cell.case_id} is defined in hw3/cases and "

@@ -155,11 +155,15 @@ class Rerun:
             self._out_of_time(running[1] if in_cell else None)
             return self._stop()
         kind, status, what = failure(res, lim)
+        said = what  # the cell's error, for the instructor (results' cells)
         if got["fatal"]:
+            # The child's own words go to the cell's error only: student code can send this
+            # frame, so the event (which students read) says it in fixed words.
             kind, status, what = "grader_error", "crashed", "broke the grader"
+            said = f"{what} ({got['fatal']})"
         if running and running[0] == "cell" and running[1] not in self.culprits:
             i = running[1]
-            self.culprits[i] = {"status": status, "error": f"{what[0].upper()}{what[1:]}."}
+            self.culprits[i] = {"status": status, "error": f"{said[0].upper()}{said[1:]}."}
             self._event(kind, i, f"{name(i)} {what}; grading went on without it.")
             return None  # run again without it
         if running and running[0] == "probe" and set(running[1]) & set(self.pending):

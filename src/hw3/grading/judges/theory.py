@@ -86,7 +86,9 @@ def _judge_formula(name: str, allowed: set[str], hints: list[tuple[Any, str]] = 
             if sym_equal(mine, wrong(ref)):
                 raise Reject(message, hint)
         missing = sorted(s.name for s in canonical(ref).free_symbols - canonical(mine).free_symbols)
-        raise Reject(message, f"your formula never uses {', '.join(missing)}" if missing else "")
+        # A fixed sentence: which symbols the right formula holds is the accepted answer's.
+        raise Reject(message, "your formula leaves out a symbol that the right formula uses: "
+                     "check for a copy-paste slip in the indices" if missing else "")
 
     return judge
 
