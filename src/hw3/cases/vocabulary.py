@@ -68,9 +68,13 @@ def sentences() -> frozenset[str]:
                 tree = ast.parse(f.read_text(encoding="utf-8"))
             except (OSError, SyntaxError, ValueError):
                 continue
-            for node in ast.walk(tree):
-                found.update(s for s in _strings(node) or () if " " in s
-                             and len(s) <= MAX_SENTENCE)
+            nodes = list(ast.walk(tree))
+            # The literal pieces of an f-string are not sentences: only the whole would be.
+            pieces = {id(v) for n in nodes if isinstance(n, ast.JoinedStr) for v in n.values}
+            for node in nodes:
+                if id(node) not in pieces:
+                    found.update(s for s in _strings(node) or () if " " in s
+                                 and len(s) <= MAX_SENTENCE)
     return frozenset(found)
 
 
