@@ -15,6 +15,7 @@ from hw3.cases.numpy_net import (
     _fp_shape_hint,
     judge_ff_for,
     judge_fp_bias_for,
+    judge_fp_square_for,
     judge_init_fresh,
     judge_init_normal_for,
     judge_init_shapes,
@@ -37,14 +38,6 @@ from hw3.hidden.numpy_net import (
     probe_predict_stable,
     probe_predict_values,
 )
-
-
-@verdict_of
-def judge_fp_square(got: Any, expected: Any) -> None:
-    hint = _fp_shape_hint(got, expected) or (
-        _NO_F_HINT if _forgot_f(got, FP_SQUARE_W, FP_SQUARE_A) else
-        "with b=None the bias column is zeros, so the result is f(W @ A)")
-    require_close(got, expected, "forward_propagation(W, A, square)", rtol=1e-9, hint=hint)
 
 
 @verdict_of
@@ -83,7 +76,8 @@ CASES = [
          "right values, finite and within [0, 1], for larger weights", probe_predict_stable,
          judge_predict_for("stable", "predict's output for large weights")),
     Case("forward_propagation.square", "forward_propagation", 2, True,
-         "f = square on another W and A, without biases", probe_fp_square, judge_fp_square),
+         "f = square on another W and A, without biases", probe_fp_square,
+         judge_fp_square_for(FP_SQUARE_W, FP_SQUARE_A)),
     Case("forward_propagation.bias", "forward_propagation", 2, True,
          "nonzero biases b (a 1-D array) are applied through the bias trick on other inputs",
          probe_fp_bias, judge_fp_bias_for("bias")),
