@@ -540,13 +540,20 @@ _BIAS_HINT = "append the biases as a column of W and a row of ONES to A: the one
 _NO_F_HINT = "apply f to W_aug @ A_aug before returning"
 
 
-@verdict_of
-def judge_fp_example(got: Any, expected: Any) -> None:
-    w = np.array([[1, 2], [3, 4]])
-    hint = _fp_shape_hint(got, expected) or (_NO_F_HINT if _forgot_f(got, w, w) else
-                                              "with b=None the bias column is zeros, so the "
-                                              "result is f(W @ A)")
-    require_close(got, expected, "forward_propagation(W, A, square)", rtol=1e-9, hint=hint)
+def judge_fp_square_for(w: np.ndarray, a: np.ndarray):
+    """A judge of forward_propagation(W, A, square) without biases, on ``w`` and ``a``."""
+
+    @verdict_of
+    def judge(got: Any, expected: Any) -> None:
+        hint = _fp_shape_hint(got, expected) or (
+            _NO_F_HINT if _forgot_f(got, w, a) else
+            "with b=None the bias column is zeros, so the result is f(W @ A)")
+        require_close(got, expected, "forward_propagation(W, A, square)", rtol=1e-9, hint=hint)
+
+    return judge
+
+
+judge_fp_example = judge_fp_square_for(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 4]]))
 
 
 def _fp_shape_hint(mine: Any, right: Any) -> str:

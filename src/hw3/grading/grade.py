@@ -88,7 +88,7 @@ def scores(verdicts: dict[str, Verdict]) -> Scores:
             got += earned
             case_rows.append(CaseResult(case.id, question, float(case.points), earned,
                                         case.hidden, verdict.ok, case.description,
-                                        feedback(case, verdict)))
+                                        feedback(case, verdict, graded=True)))
         worth = float(sum(c.points for c in cases))
         questions[question] = QuestionScore(got, worth)
         total += got
