@@ -16,6 +16,10 @@ goes, and calls the sandbox's ``beat(True)`` as each cell or probe group starts 
 ``parse_messages`` is the one reader of that protocol, on the trusted side
 (``hw3.grading.execute``): nothing in the messages is trusted. The zygote (``hw3.sandbox``)
 calls ``preload`` once and ``run_job`` per job, by name (``hw3.grading.jail``).
+
+This module is long because the protocol's writer and its one reader are kept side by side, so
+a message cannot change on one side alone; the redesign moves both out of the package students
+receive, into one the sandbox binds.
 """
 
 

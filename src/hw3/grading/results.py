@@ -10,6 +10,9 @@ Results carry text a submission chose (its file name, what its code printed), an
 file can be edited by hand: ``from_json`` checks types and sizes in one pass over the data,
 with no recursion into submitted values, and says what is wrong in one sentence naming the
 field. Optional fields that are absent stay absent (``None``) so a round trip is exact.
+
+This module is long because each result type sits beside its validation and its exports: a
+field added in one place is read, checked and written in the same screenful.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ no secret.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -73,7 +73,7 @@ def _text_answer(got: dict[str, Any], name: str) -> Any:
     return answer_value(ans)
 
 
-def _judge_formula(name: str, allowed: set[str], hints: list[tuple[Any, str]] = ()):
+def _judge_formula(name: str, allowed: set[str], hints: Sequence[tuple[Any, str]] = ()):
     @verdict_of
     def judge(got: dict[str, Any], expected: dict[str, Any]) -> None:
         mine = _formula(got, name, allowed)
@@ -211,9 +211,11 @@ def _own_count(got: dict[str, Any]) -> tuple[int, int] | None:
         biases = [as_int(v) for v in sizes]
     except (TypeError, ValueError, KeyError):
         return None
-    if any(v is None for pair in pairs for v in pair) or any(v is None for v in biases):
+    weights = [r * c for r, c in pairs if r is not None and c is not None]
+    counts = [v for v in biases if v is not None]
+    if len(weights) != len(pairs) or len(counts) != len(biases):
         return None
-    return sum(r * c for r, c in pairs), sum(biases)  # type: ignore[operator]
+    return sum(weights), sum(counts)
 
 @verdict_of
 def judge_4_4_count(got: dict[str, Any], expected: dict[str, Any]) -> None:
