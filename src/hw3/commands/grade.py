@@ -56,6 +56,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"hw3 grade: no submissions (.ipynb or .zip files) in "
               f"{', '.join(map(str, args.paths))}; nothing was written", file=sys.stderr)
         return 2
+    if args.out is not None and args.roster is None:  # an earlier --roster run's, if any
+        from hw3.report.recorded_roster import choose_roster
+
+        choice = choose_roster(args.out, None)
+        args.roster = choice.path
+        if choice.note:
+            print(f"hw3 grade: {choice.note}", file=sys.stderr)
     if args.roster is not None:
         from hw3.report import read_roster
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 HELP = "rebuild reports from DIR/results.json without regrading"
@@ -19,11 +20,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from hw3.marking.merge import find_marks, say_provisional
     from hw3.report import load_results, write_reports
+    from hw3.report.recorded_roster import choose_roster
 
     results = load_results(args.dir)
     marks = find_marks(results, args.dir, args.marks)
-    written = write_reports(results, args.dir, args.roster, marks=marks)
+    roster = choose_roster(args.dir, args.roster)
+    written = write_reports(results, args.dir, roster.path, marks=marks)
     for path in written:
         print(path)
+    if roster.note:
+        print(f"hw3 report: {roster.note}", file=sys.stderr)
     say_provisional(results, marks)
     return 0

@@ -13,8 +13,9 @@ Files written into ``DIR`` (all UTF-8 text, no BOM):
   such question (empty: not marked yet) and ``provisional``; ``total`` and ``possible``, and
   the LMS files' scores, include the marks given to :func:`write_reports`.
 - with a roster only: ``canvas.csv``, ``gradescope.csv`` and ``unmatched.csv`` (see
-  :func:`read_roster` for the roster format). Without a roster, these three files are removed
-  if an earlier run left them, so a stale LMS import never sits next to new grades.
+  :func:`read_roster` for the roster format), and ``roster-used.csv``, a copy of the roster,
+  which later runs on the folder without ``--roster`` use (:mod:`hw3.report.recorded_roster`).
+  Without a roster, LMS files an earlier run left are never removed or changed.
 - ``report.html``: one self-contained page (inline CSS, PNG plots as ``data:`` URLs, no
   scripts, no external URLs).
 - ``feedback/<file>.html``: one page per submission, for the student. ``<file>`` is
@@ -39,6 +40,7 @@ from hw3.grading.results import ResultsError, load_results
 from hw3.layout import atomic_write_text, csv_cell  # noqa: F401 - csv_cell: its old home
 from hw3.report import lms, pages
 from hw3.report.model import report_data, safe_file_name
+from hw3.report.recorded_roster import record_roster
 from hw3.report.roster import Matching, RosterEntry, match, read_roster, unmatched
 
 __all__ = [
@@ -65,10 +67,12 @@ def write_reports(
     """Write every report for ``results`` into ``out_dir``; return the paths written.
 
     ``roster`` (see :func:`read_roster`) adds ``canvas.csv``, ``gradescope.csv`` and
-    ``unmatched.csv``. ``canvas_column`` is the header of the score column in ``canvas.csv``;
-    by default the assignment name upper-cased (``HW3``), which Canvas imports as a new
-    assignment. To fill an existing one, pass its name with its Canvas id as a gradebook export
-    shows it, e.g. ``"HW3 (123456)"``.
+    ``unmatched.csv``, and a copy of itself as ``roster-used.csv``; without it, LMS files already
+    in ``out_dir`` are left as they are (the commands pick the roster with
+    :func:`hw3.report.recorded_roster.choose_roster`). ``canvas_column`` is the header of the
+    score column in ``canvas.csv``; by default the assignment name upper-cased (``HW3``), which
+    Canvas imports as a new assignment. To fill an existing one, pass its name with its Canvas
+    id as a gradebook export shows it, e.g. ``"HW3 (123456)"``.
 
     ``marks`` (``hw3.marking.store.Marks``) are the hand-graded marks of the results'
     ``"manual"`` questions: they add a column per question to ``grades.csv`` and count in
@@ -96,9 +100,8 @@ def write_reports(
         write("canvas.csv", lms.canvas_csv(data, matching, column))
         write("gradescope.csv", lms.gradescope_csv(data, matching))
         write("unmatched.csv", lms.unmatched_csv(matching))
-    else:
-        for name in ("canvas.csv", "gradescope.csv", "unmatched.csv"):
-            (out_dir / name).unlink(missing_ok=True)
+        if (copy := record_roster(out_dir, Path(roster))) is not None:  # type: ignore[arg-type]
+            written.append(copy)
 
     write("report.html", pages.report_html(data, matching))
 
