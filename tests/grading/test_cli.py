@@ -201,3 +201,5 @@ def test_summary_line_names_weak_isolation_and_timeouts():
     assert "invalid: eve" in line and "timed out: dot" in line
     assert "weakly isolated (none, unprivileged-user): ben, cat" in line
     assert "ann" not in line
+    one = summary_line({"submissions": [entry("ann")]})
+    assert one.startswith("1 submission, 1 graded, mean 50.0/100")

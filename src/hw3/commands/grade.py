@@ -17,7 +17,8 @@ HELP = "grade submissions (notebooks, export zips, folders)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = parser
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="submissions: "
+                   "notebooks, export zips, or folders searched for them")
     p.add_argument("--out", type=Path, metavar="DIR", help="write results.json, grades.csv, "
                    "LMS files (with --roster), report.html and feedback pages here")
     p.add_argument("--json", type=Path, metavar="FILE", help="(also) write the grading "
@@ -132,9 +133,11 @@ def _write_results(results: dict, args: argparse.Namespace, reports: bool = True
 
 def _interrupted_line(results: dict, written: list[str], cached: bool,
                       out: Path | None) -> str:
+    from hw3.report.text import plural
+
     info = results["interrupted"]
     done, total = info["finished"], info["total"]
-    kept = f"kept the {done} finished of {total} submissions in {' and '.join(written)}"
+    kept = f"kept the {done} finished of {plural(total, 'submission')} in {' and '.join(written)}"
     if out is not None:
         kept += f" (no reports: `hw3 report {out}` makes them)"
     if cached:
@@ -154,9 +157,11 @@ def _names(entries: list[dict[str, Any]], limit: int = 5) -> str:
 def summary_line(results: dict, roster: Path | None = None) -> str:
     """One line for the end of a run: counts and mean, then every submission that needs a
     look by name: not graded, timed out, weakly isolated; and unmatched roster entries."""
+    from hw3.report.text import plural
+
     subs = results["submissions"]
     graded = [s for s in subs if s["status"] == "graded"]
-    parts = [f"{len(subs)} submissions, {len(graded)} graded"
+    parts = [f"{plural(len(subs), 'submission')}, {len(graded)} graded"
              + (f", mean {sum(s['score'] for s in graded) / len(graded):.1f}/"
                 f"{graded[0]['possible']:.0f}" if graded else "")]
     for status in ("invalid", "error"):

@@ -10,8 +10,12 @@ HELP = "rebuild reports from DIR/results.json without regrading"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", type=Path, metavar="DIR")
-    parser.add_argument("--roster", type=Path, metavar="FILE")
+    parser.add_argument("dir", type=Path, metavar="DIR", help="the folder of an earlier "
+                        "`hw3 grade --out DIR`: reads DIR/results.json, writes the reports there")
+    parser.add_argument("--roster", type=Path, metavar="FILE", help="the class roster (CSV; "
+                        "format in docs/reports.md) for canvas.csv, gradescope.csv and "
+                        "unmatched.csv (default: DIR/roster-used.csv, kept by an earlier "
+                        "--roster run)")
     parser.add_argument("--marks", type=Path, metavar="FILE.csv", help="hand-graded marks: "
                         "columns id and one per manual question (default: DIR/marks.sqlite "
                         "from hw3 mark)")
