@@ -43,6 +43,7 @@ def test_report_without_roster_reuses_the_recorded_roster(folder, capsys):
     for name in LMS_FILES:
         assert (folder / name).is_file() and str(folder / name) in out
     assert f"using the roster of the earlier --roster run ({folder / ROSTER_COPY})" in err
+    assert "for the LMS files" in err
     after = _canvas_scores(folder / "canvas.csv")
     assert after != before and after.keys() == before.keys()
 

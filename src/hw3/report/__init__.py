@@ -32,7 +32,8 @@ from the Jinja2 templates in ``templates/``, autoescaped, with the CSS as ``repo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ def write_reports(
     *,
     canvas_column: str | None = None,
     marks: Mapping[str, Any] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write every report for ``results`` into ``out_dir``; return the paths written.
 
@@ -78,9 +80,18 @@ def write_reports(
     ``"manual"`` questions: they add a column per question to ``grades.csv`` and count in
     every total; answers without a mark count 0 and make the grade provisional.
 
+    While any hand-graded answer is unmarked, the Canvas and Gradescope files are named
+    ``canvas-PROVISIONAL.csv`` and ``gradescope-PROVISIONAL.csv`` (:func:`lms.lms_file_names`);
+    a file of the other pair left by an earlier run is out of date and removed, and ``say``
+    (default: print to stderr) is told which and why.
+
     Raises ReportError if ``results`` lacks needed fields and ValueError for a bad roster;
     both are checked before anything is written."""
     from hw3.marking.merge import Manual
+
+    if say is None:
+        def say(message: str) -> None:
+            print(f"hw3: {message}", file=sys.stderr)
 
     data = report_data(results)
     data.manual = Manual.of(results, marks)  # type: ignore[arg-type]
@@ -97,8 +108,19 @@ def write_reports(
     if entries is not None:
         matching = match(data.subs, entries)
         column = canvas_column or data.assignment.upper()
-        write("canvas.csv", lms.canvas_csv(data, matching, column))
-        write("gradescope.csv", lms.gradescope_csv(data, matching))
+        provisional = bool(data.manual and data.manual.provisional)
+        canvas, gradescope = lms.lms_file_names(provisional)
+        write(canvas, lms.canvas_csv(data, matching, column))
+        write(gradescope, lms.gradescope_csv(data, matching))
+        # The other pair (final, or provisional) is out of date now: never leave it beside.
+        for old in lms.lms_file_names(not provisional):
+            if (out_dir / old).is_file():
+                (out_dir / old).unlink()
+                why = ("some hand-graded answers are not marked" if provisional
+                       else "every hand-graded answer is marked now")
+                now = canvas if old.startswith("canvas") else gradescope
+                say(f"removed {out_dir / old}, written by an earlier run: its grades are out "
+                    f"of date ({why}); the current ones are in {out_dir / now}")
         write("unmatched.csv", lms.unmatched_csv(matching))
         if (copy := record_roster(out_dir, Path(roster))) is not None:  # type: ignore[arg-type]
             written.append(copy)

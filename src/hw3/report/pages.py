@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from hw3.grading.results import CaseResult
 from hw3.report import plots, stats
+from hw3.report.lms import lms_file_names
 from hw3.report.model import EPS, ReportData, Sub
 from hw3.report.roster import Matching
 from hw3.report.text import clip, disp, pct, plural, when
@@ -43,6 +44,7 @@ _env = Environment(loader=PackageLoader("hw3.report", "templates"), autoescape=T
                    keep_trailing_newline=True)
 _env.filters.update(disp=disp, pct=pct, clip=clip, when=when, plural=plural,
                     base64=lambda data: base64.b64encode(data).decode("ascii"))
+_env.globals.update(lms_file_names=lms_file_names)
 
 
 def discrimination_note(c: stats.CaseStats) -> tuple[str, str]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROSTER_COPY = "roster-used.csv"
 LMS_FILES = ("canvas.csv", "gradescope.csv", "unmatched.csv")
+# Their names while hand-graded answers are unmarked (hw3.report.lms.lms_file_names).
+PROVISIONAL_FILES = ("canvas-PROVISIONAL.csv", "gradescope-PROVISIONAL.csv")
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,8 @@ def choose_roster(out_dir: Path, roster: Path | None) -> RosterChoice:
     copy = out_dir / ROSTER_COPY
     if copy.is_file():
         return RosterChoice(copy, f"using the roster of the earlier --roster run ({copy}) "
-                                  f"for {', '.join(LMS_FILES)}; give --roster FILE to use "
-                                  "another")
-    kept = [name for name in LMS_FILES if (out_dir / name).is_file()]
+                                  "for the LMS files; give --roster FILE to use another")
+    kept = [name for name in LMS_FILES + PROVISIONAL_FILES if (out_dir / name).is_file()]
     if kept:
         return RosterChoice(None, f"kept {', '.join(kept)} from an earlier --roster run "
                                   "unchanged: they do NOT include this run's grades; give "
