@@ -8,10 +8,12 @@ scripts and the zip's pinned wheel path expect it. Each test puts an upload in s
 runs what run_autograder runs (source/run_otter.py, with the environment's Python, from
 /autograder), then reads results/results.json.
 
-PyTorch's CPU index, which the zip names for Gradescope, cannot be reached from every machine
-(this project's have only their package registries): when a 3-second connection to it fails,
-pip is told not to retry (PIP_RETRIES=0), so each package costs one refused connection instead
-of minutes of back-off. The zip itself is used unchanged.
+The unpacking, the environment and the run are `hw3.build.try_zip.ZipImage`, the code behind
+`hw3 try-zip`, which is tested here too on the environment the module built. PyTorch's CPU
+index, which the zip names for Gradescope, cannot be reached from every machine (this
+project's have only their package registries): when a 3-second connection to it fails, pip is
+told not to retry (PIP_RETRIES=0), so each package costs one refused connection instead of
+minutes of back-off. The zip itself is used unchanged.
 
 Needs root (for the mount namespace and for the unprivileged-user mode), as on Gradescope and
 in CI. An empty /autograder directory is made on the host as the mount point if there is none.
@@ -22,11 +24,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
@@ -34,101 +34,19 @@ import pytest
 from _gradescope_schema import schema_problems
 from support import AUTOGRADER, ROOT, SOLUTION, TEMPLATE
 
+from hw3.build.try_zip import MOUNT, ZipImage, conda_python
+
 pytestmark = pytest.mark.slow
 
-MOUNT = "/autograder"
 MISTAKE = ROOT / "tests" / "fixtures" / "mistakes" / "sigmoid_naive.py"
-TORCH_INDEX = ("download.pytorch.org", 443)
 
 
-def _can_reach(address: tuple[str, int]) -> bool:
-    try:
-        socket.create_connection(address, timeout=3).close()
-        return True
-    except OSError:
-        return False
+class Image(ZipImage):
+    """The package's ZipImage (what `hw3 try-zip` runs) at the real /autograder, each upload
+    graded with /root private as on Gradescope."""
 
-
-def _pip_requirements(environment_yml: str) -> list[str]:
-    """The pip part of a conda environment file (what conda writes to a requirements file)."""
-    import yaml
-
-    env = yaml.safe_load(environment_yml)
-    pip = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
-    return pip[0] if pip else []
-
-
-def _conda_python(environment_yml: str) -> str:
-    import yaml
-
-    deps = yaml.safe_load(environment_yml)["dependencies"]
-    return next(d.split("=", 1)[1] for d in deps if isinstance(d, str) and d.startswith("python="))
-
-
-class Image:
-    """The unpacked zip, its environment, and a way to run commands at /autograder."""
-
-    def __init__(self, base: Path):
-        self.base = base
-        self.tree = base / "autograder"
-        self.source = self.tree / "source"
-        self.venv = base / "venv"
-        self.python = self.venv / "bin" / "python"
-        self.setup_seconds = 0.0
-
-    def run(self, cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900,
-            cwd: str = MOUNT, private_root: bool = False) -> subprocess.CompletedProcess[str]:
-        """``cmd`` in a private mount namespace where the tree is /autograder; with
-        ``private_root``, /root is an overlay whose changes (the entry's chmod o+x, as on
-        Gradescope, where Miniforge's Python lives in /root) stay in this namespace."""
-        overlay = ""
-        if private_root:
-            upper, work = self.base / "root-upper", self.base / "root-work"
-            for d in (upper, work):
-                shutil.rmtree(d, ignore_errors=True)
-                d.mkdir()
-            upper.chmod(0o700)  # /root as Gradescope's image has it: closed to others
-            overlay = (f"mount -t overlay overlay -o lowerdir=/root,upperdir={upper},"
-                       f"workdir={work} /root && ")
-        script = f'mount --bind "$0" /autograder && {overlay}cd "$1" && shift && exec "$@"'
-        full = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script,
-                str(self.tree), cwd, *cmd]
-        base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
-        for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT",
-                    "PIP_DEFAULT_TIMEOUT", "PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK"):
-            if key in os.environ:  # how this machine reaches its package registries
-                base_env[key] = os.environ[key]
-        return subprocess.run(full, env={**base_env, **(env or {})}, capture_output=True,
-                              text=True, timeout=timeout)
-
-    def build(self) -> None:
-        """A fresh venv from the zip's environment.yml only, as Gradescope's setup.sh does."""
-        environment = (self.source / "environment.yml").read_text()
-        started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True, timeout=300)
-        reqs = self.source / "condaenv.hw3test.requirements.txt"
-        reqs.write_text("\n".join(_pip_requirements(environment)) + "\n")
-        env = {} if _can_reach(TORCH_INDEX) else {"PIP_RETRIES": "0", "PIP_TIMEOUT": "10"}
-        proc = self.run([str(self.python), "-m", "pip", "install", "-q", "-U", "-r",
-                         f"{MOUNT}/source/{reqs.name}"], env=env, timeout=1500,
-                        cwd=f"{MOUNT}/source")
-        reqs.unlink()
-        assert proc.returncode == 0, proc.stderr[-4000:]
-        self.setup_seconds = time.monotonic() - started
-
-    def grade(self, upload: Path | None, name: str = "hw3.ipynb", data: bytes | None = None,
-              env: dict[str, str] | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-        """Gradescope's run: a fresh submission/ and results/, then run_otter.py."""
-        for folder in ("submission", "results"):
-            shutil.rmtree(self.tree / folder, ignore_errors=True)
-            (self.tree / folder).mkdir()
-        if upload is not None or data is not None:
-            target = self.tree / "submission" / name
-            target.write_bytes(data if data is not None else upload.read_bytes())
-        proc = self.run([str(self.python), f"{MOUNT}/source/run_otter.py"], env=env,
-                        timeout=900, private_root=True)
-        results = json.loads((self.tree / "results" / "results.json").read_text())
-        return results, proc
+    def grade(self, *args, **kwargs):
+        return super().grade(*args, private_root=True, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -137,19 +55,17 @@ def image():
         pytest.skip("needs root and unshare(1) to show the tree at /autograder (as in CI)")
     with zipfile.ZipFile(AUTOGRADER) as zf:
         environment = zf.read("environment.yml").decode()
-    want = _conda_python(environment)
+    want = conda_python(environment)
     if f"{sys.version_info.major}.{sys.version_info.minor}" != want:
         pytest.skip(f"the image's Python is {want}; this is {sys.version.split()[0]}")
     Path(MOUNT).mkdir(exist_ok=True)  # the mount point (empty; its contents stay private)
     # Not under pytest's tmp (mode 0700): student code runs as uid 65534 with this Python.
     base = Path(tempfile.mkdtemp(prefix="hw3-gradescope-"))
     base.chmod(0o755)
-    img = Image(base)
+    img = Image(base, mount=True)
     try:
-        for folder in ("source", "submission", "results"):
-            (img.tree / folder).mkdir(parents=True)
-        zipfile.ZipFile(AUTOGRADER).extractall(img.source)
-        img.build()
+        img.unpack(AUTOGRADER)
+        img.build(python=sys.executable)
         print(f"\nthe zip's environment was built in {img.setup_seconds:.0f} s")
         yield img
     finally:
@@ -288,3 +204,51 @@ def test_no_sandbox_at_all_means_no_student_code_runs(image):
     assert "could not start its sandbox" in results["output"]
     assert _isolation(results) == "refused"
     assert schema_problems(results) == []
+
+
+def test_try_zip_grades_an_upload_with_the_zips_own_wheel(image, tmp_path):
+    """`hw3 try-zip`, on the environment this module built (kept: only the wheel is
+    reinstalled), prints the score and the tests that Gradescope would show."""
+    saved = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "hw3.cli", "try-zip", str(AUTOGRADER),
+                           str(SOLUTION), "--venv", str(image.venv), "--results", str(saved)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "reinstalling the zip's wheel" in proc.stderr  # the kept environment, reused
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "score 100.0 / 100 (isolation: bubblewrap)", proc.stdout
+    assert any(ln.startswith("- Public Tests [visible]") for ln in lines)
+    assert any(ln.startswith("- sigmoid [hidden] 8.0/8 passed") for ln in lines), proc.stdout
+    assert json.loads(saved.read_text())["score"] == 100.0
+    # hw3 in that environment is still the zip's wheel, not this checkout.
+    where = image.run([str(image.python), "-I", "-c", "import hw3; print(hw3.__file__)"])
+    assert str(image.venv) in where.stdout and str(ROOT) not in where.stdout
+
+
+def test_try_zip_says_what_is_wrong_in_one_sentence(tmp_path):
+    not_zip = tmp_path / "hw3-autograder.zip"
+    not_zip.write_text("not a zip")
+    proc = subprocess.run([sys.executable, "-m", "hw3.cli", "try-zip", str(not_zip),
+                           str(SOLUTION)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"hw3 try-zip: {not_zip} is not a zip file"
+
+
+def test_without_the_mount_the_wheel_and_root_are_pointed_at_the_unpacked_zip(image):
+    """How `hw3 try-zip` runs for a user who cannot mount /autograder: the kept environment,
+    the wheel reinstalled from the unpacked zip, the entry given --root."""
+    base = Path(tempfile.mkdtemp(prefix="hw3-try-zip-test-"))
+    base.chmod(0o755)
+    try:
+        plain = ZipImage(base, venv=image.venv, mount=False)
+        plain.unpack(AUTOGRADER)
+        wheel = next(r for r in plain.requirements() if r.startswith("hw3 @ "))
+        assert wheel == f"hw3 @ file://{plain.source}/wheels/hw3-0.1.0-py3-none-any.whl"
+        assert plain.ready()  # the module's environment has the same pins
+        plain.build()
+        results, proc = plain.grade(TEMPLATE)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert results["score"] == 0.0 and _isolation(results) == "bubblewrap"
+        assert not Path(MOUNT, "results", "results.json").exists()  # written under --root
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
