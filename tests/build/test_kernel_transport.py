@@ -23,3 +23,6 @@ def test_build_kernels_talk_over_unix_sockets_without_the_tcp_warning(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == f"42 {tmp_path}"  # ran, in the folder asked for
     assert "without encryption" not in proc.stderr and "TCP" not in proc.stderr, proc.stderr
+    # ...and the kernel is shut down with the run, not left to notice its parent is gone.
+    assert "Parent appears to have exited" not in proc.stderr, proc.stderr
+    assert "WARNING" not in proc.stderr, proc.stderr

@@ -48,10 +48,15 @@ def execute_notebook(nb: Any, cwd: Path, timeout: int = 300) -> Any:
     os.environ.update(_kernel_env())
     try:
         with tempfile.TemporaryDirectory(prefix="hw3-kernel-") as sockets:
-            client = NotebookClient(nb, km=kernel_manager(Path(sockets)), timeout=timeout,
-                                    kernel_name="python3", record_timing=False,
+            km = kernel_manager(Path(sockets))
+            client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                    record_timing=False,
                                     resources={"metadata": {"path": str(cwd)}})
-            client.execute()
+            try:
+                client.execute()
+            finally:  # nbclient shuts down only kernels it made itself
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
     except CellExecutionError as e:
         raise BuildError(f"the reference solution raised an error:\n{str(e)[-3000:]}") from e
     finally:
