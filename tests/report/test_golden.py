@@ -108,3 +108,9 @@ def test_hand_graded(sample, tmp_path, golden):
     golden.check("manual-feedback-alice.html",
                  (tmp_path / "feedback" / "alice.html").read_text(encoding="utf-8"))
     golden.check("manual-grades.csv", (tmp_path / "grades.csv").read_text(encoding="utf-8"))
+    # The total at the top includes the marks, and the page says so, not "separately".
+    alice = (tmp_path / "feedback" / "alice.html").read_text(encoding="utf-8")
+    bob = (tmp_path / "feedback" / "bob.html").read_text(encoding="utf-8")
+    for page in (alice, bob):
+        assert "separately" not in page and "are included in the total above" in page
+    assert "not marked yet counts 0" in bob and "not marked yet counts 0" not in alice

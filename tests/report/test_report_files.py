@@ -72,9 +72,9 @@ def test_id_defaults_to_path_stem(small, tmp_path):
 def test_returned_paths(small, fixtures, tmp_path):
     paths = write_reports(small, tmp_path / "new" / "dir", roster=fixtures / "roster_small.csv")
     names = [p.relative_to(tmp_path / "new" / "dir").as_posix() for p in paths]
-    assert names[:5] == ["grades.csv", "canvas.csv", "gradescope.csv", "unmatched.csv",
-                         "report.html"]
-    assert sorted(names[5:]) == sorted(["feedback/alice.html", "feedback/Alice-2.html",
+    assert names[:6] == ["grades.csv", "canvas.csv", "gradescope.csv", "unmatched.csv",
+                         "roster-used.csv", "report.html"]
+    assert sorted(names[6:]) == sorted(["feedback/alice.html", "feedback/Alice-2.html",
                                         f"feedback/{safe_file_name('bob smith')}.html",
                                         "feedback/zed.html"])
     assert all(p.is_file() for p in paths)
@@ -147,14 +147,15 @@ def test_canvas_column_can_name_an_existing_assignment(small, fixtures, tmp_path
     assert header == "Student,ID,SIS User ID,SIS Login ID,Section,Homework 3 (123456)"
 
 
-def test_stale_outputs_are_removed(small, fixtures, tmp_path):
+def test_stale_pages_are_removed_and_lms_files_kept(small, fixtures, tmp_path):
     write_reports(small, tmp_path, roster=fixtures / "roster_small.csv")
-    assert (tmp_path / "canvas.csv").exists()
+    before = {n: (tmp_path / n).read_bytes()
+              for n in ("canvas.csv", "gradescope.csv", "unmatched.csv")}
     small["submissions"] = small["submissions"][:2]
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    write_reports(small, tmp_path)  # regraded without roster
-    for name in ("canvas.csv", "gradescope.csv", "unmatched.csv"):
-        assert not (tmp_path / name).exists()
+    write_reports(small, tmp_path)  # regraded without roster: the LMS files are not touched
+    for name, blob in before.items():
+        assert (tmp_path / name).read_bytes() == blob
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == sorted(
         ["alice.html", f"{safe_file_name('bob smith')}.html"])
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -17,7 +17,7 @@ from report_sample import make_results, make_submission, with_submissions
 
 from hw3 import report
 from hw3.report.model import report_data
-from hw3.report.plots import item_plot
+from hw3.report.plots import item_figure, item_plot
 from hw3.report.stats import attention, case_stats
 
 
@@ -92,3 +92,34 @@ def test_public_and_hidden_cases_on_one_spot_both_show(tmp_path):
         return int((np.abs(pixels - rgb).sum(axis=-1) < 40).sum())
 
     assert count("#3b6ea5") > 200 and count("#e08a2c") > 100  # blue rings and orange dots
+
+
+def test_negative_case_labels_never_pile_up():
+    """Several negative cases on one spot and others close by: each case is named once, in
+    labels that do not overlap one another or leave the figure."""
+    import dataclasses
+
+    stats = case_stats(report_data(make_results(30)))
+    spots = [(0.5, -0.21)] * 3 + [(0.52, -0.22), (0.8, -0.4), (0.81, -0.41), (0.1, -0.05),
+                                  (0.95, -0.6)]
+    stats = [dataclasses.replace(c, passing=p, discrimination=d)
+             for c, (p, d) in zip(stats, spots)] + [
+        dataclasses.replace(c, discrimination=abs(c.discrimination))
+        for c in stats[len(spots):] if c.discrimination is not None]
+    fig = item_figure(stats)
+    fig.canvas.draw()  # places the annotations' text
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text()]
+    from matplotlib.text import Text
+
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]  # the words, not the lines
+    named = " ".join(t.get_text() for t in labels)
+    # The three on one spot share one label ("a, b +1"); the others have their own.
+    assert len(labels) == 5 and "+1" in named
+    for case in ("q3_1.mapping", "q3_5.counterexample", "q3_5.homogeneous"):
+        assert named.count(case) == 1, case
+    for i, a in enumerate(boxes):
+        assert a.x0 >= 0 and a.x1 <= fig.bbox.x1  # inside the figure
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)

@@ -175,7 +175,7 @@ def test_attention_lists_every_reason(sample):
     assert any("sandbox (cell 3)" in r for r in items["carol"])
     assert any("isolation 'none', weaker than bubblewrap" in r for r in items["carol"])
     text = _text(out / "report.html")
-    assert "3 submission(s)" in text
+    assert "3 submissions:" in text
 
 
 def test_item_analysis_matches_numpy():

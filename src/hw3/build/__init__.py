@@ -30,7 +30,7 @@ import nbformat
 
 from hw3.build import equivalence
 from hw3.build.autograder import autograder_entries, build_wheel, project_table, read_pins
-from hw3.build.equivalence import same_file
+from hw3.build.equivalence import difference, same_file
 from hw3.build.errors import BuildError
 from hw3.build.master import (
     MasterError,
@@ -65,8 +65,8 @@ from hw3.marking.rubric import manual_data
 # What tests and the command line use, from its home module.
 __all__ = ["CHECKS_ZIP", "PACKAGE_DIR", "BuildError", "BuildResult", "Layout", "MasterError",
            "build", "check_master", "differing_products", "equivalence", "master_cases",
-           "normalize", "package_files", "package_tree", "read_pins", "read_test_cells",
-           "stale_products", "write_zip"]
+           "normalize", "package_files", "package_tree", "product_differences", "read_pins",
+           "read_test_cells", "stale_products", "write_zip"]
 
 
 def _run(cmd: list[str], cwd: Path, what: str) -> None:
@@ -157,11 +157,26 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
 
 
 def stale_products(root: Path) -> list[str]:
-    """Build into a temporary folder and list the committed products that differ from it
-    by more than another CPU's float noise (see ``hw3.build.equivalence``)."""
+    """Build into a temporary folder and say, one sentence per product, which committed
+    products differ from it by more than another CPU's float noise (see
+    ``hw3.build.equivalence``), naming the nested member that differs."""
     with tempfile.TemporaryDirectory(prefix="hw3-check-") as tmp:
         build(root, Path(tmp))
-        return differing_products(root, Path(tmp))
+        return product_differences(root, Path(tmp))
+
+
+def product_differences(root: Path, fresh: Path) -> list[str]:
+    """One sentence for each product under ``root`` that is missing or differs from the one
+    under ``fresh``, compared by content with the tolerance of ``hw3.build.equivalence``."""
+    found = []
+    for p in Layout(root).products():
+        if not (root / p).is_file():
+            found.append(f"{p} is missing")
+        elif not (fresh / p).is_file():
+            found.append(f"{p} is not made by the build")
+        elif problem := difference(str(p), (root / p).read_bytes(), (fresh / p).read_bytes()):
+            found.append(problem)
+    return found
 
 
 def differing_products(root: Path, fresh: Path) -> list[str]:

@@ -11,7 +11,15 @@ compares products by content:
 - PNG images (files, or ``image/png`` outputs) by decoded pixels: the same size, and at most
   ``PNG_PIXEL_SHARE`` of the pixels differing by more than ``PNG_LEVELS`` levels (a plot of
   training values moves by a pixel at most; a different plot moves far more);
-- zips entry by entry (the same names; each entry by its own kind), other files byte for byte.
+- archives (zips and wheels, known by their bytes, at any depth: the wheel and the checks zip
+  inside the autograder zip) entry by entry: the same names, each entry by its own kind; a
+  wheel's ``RECORD`` by its rows, where a member's hash and size may differ only if the member
+  itself differs and was found equal by content;
+- other files byte for byte.
+
+``difference`` says where two versions differ, in one sentence naming the file and the nested
+member (``autograder/hw3-autograder.zip: wheels/hw3-0.1.0-py3-none-any.whl:
+hw3/grading/expected_hidden.json differs beyond float noise``).
 
 The tolerance is the judges' own for training values (``hw3.cases.torch_train``): data that
 differ by less are graded the same, so a product within it is not stale.
@@ -20,6 +28,7 @@ differ by less are graded the same, so a product within it is not stale.
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
 import math
@@ -102,10 +111,28 @@ def same_data(a: Any, b: Any, key: str = "") -> bool:
     return a == b
 
 
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with entries, an empty zip
+_ARCHIVES = (".zip", ".whl")
+
+
+def _is_archive(name: str, a: bytes, b: bytes) -> bool:
+    return PurePosixPath(name).suffix in _ARCHIVES or (
+        a.startswith(_ZIP_MAGIC) and b.startswith(_ZIP_MAGIC))
+
+
 def same_file(name: str, a: bytes, b: bytes) -> bool:
     """Two versions of a product (``name`` gives its kind) equal up to the tolerance."""
+    return difference(name, a, b) is None
+
+
+def difference(name: str, a: bytes, b: bytes) -> str | None:
+    """Where two versions of ``name`` differ beyond the tolerance, as ``name[: member...]:
+    what``; None when they are the same up to it."""
     if a == b:
-        return True
+        return None
+    if _is_archive(name, a, b):
+        inner = archive_difference(a, b)
+        return None if inner is None else f"{name}: {inner}"
     suffix = PurePosixPath(name).suffix
     if suffix == ".ipynb":
         import nbformat
@@ -113,26 +140,68 @@ def same_file(name: str, a: bytes, b: bytes) -> bool:
         try:  # nbformat joins multi-line strings, so line splits do not matter
             na, nb = (nbformat.reads(x.decode(), as_version=4) for x in (a, b))
         except (ValueError, UnicodeDecodeError):
-            return False
-        return same_data(json.loads(json.dumps(na)), json.loads(json.dumps(nb)))
-    if suffix == ".json":
+            return f"{name} is not a readable notebook in both versions"
+        same = same_data(json.loads(json.dumps(na)), json.loads(json.dumps(nb)))
+    elif suffix == ".json":
         try:
-            return same_data(json.loads(a), json.loads(b))
+            same = same_data(json.loads(a), json.loads(b))
         except (ValueError, UnicodeDecodeError):
-            return False
-    if suffix == ".png":
-        return same_png(a, b)
-    if suffix in (".zip", ".whl"):
-        return same_zip(a, b)
-    return False
+            return f"{name} is not readable JSON in both versions"
+    elif suffix == ".png":
+        same = same_png(a, b)
+    else:
+        return f"{name} differs (compared byte for byte)"
+    return None if same else f"{name} differs beyond float noise"
+
+
+def archive_difference(a: bytes, b: bytes) -> str | None:
+    """Two archives with the same entries, each equal up to the tolerance (nested archives
+    included); a wheel's RECORD may differ only in the hashes of members equal by content."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
+            names_a, names_b = set(za.namelist()), set(zb.namelist())
+            if names_a != names_b:
+                gone, new = sorted(names_a - names_b), sorted(names_b - names_a)
+                return ("the entries differ: " +
+                        "; ".join(part for part in (
+                            gone and "only in the committed one: " + ", ".join(gone[:5]),
+                            new and "only in the fresh one: " + ", ".join(new[:5])) if part))
+            blobs = {n: (za.read(n), zb.read(n)) for n in za.namelist()}
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as e:
+        return f"is not a readable archive in both versions ({e})"
+    for name, (x, y) in blobs.items():
+        if PurePosixPath(name).name == "RECORD" and name.endswith(".dist-info/RECORD"):
+            problem = _record_difference(name, x, y, blobs)
+        else:
+            problem = difference(name, x, y)
+        if problem:
+            return problem
+    return None
+
+
+def _record_difference(name: str, a: bytes, b: bytes,
+                       blobs: dict[str, tuple[bytes, bytes]]) -> str | None:
+    """A wheel's RECORD (``path,hash,size`` rows): the same paths in the same order; a row's
+    hash and size may differ only for a member whose bytes differ (compared by content on
+    its own)."""
+    if a == b:
+        return None
+    try:
+        rows_a, rows_b = (list(csv.reader(io.StringIO(x.decode()))) for x in (a, b))
+    except (UnicodeDecodeError, csv.Error):
+        return f"{name} is not a readable RECORD in both versions"
+    if [r[:1] for r in rows_a] != [r[:1] for r in rows_b]:
+        return f"{name} lists other files"
+    for ra, rb in zip(rows_a, rows_b):
+        if ra == rb:
+            continue
+        member = ra[0] if ra else ""
+        pair = blobs.get(member)
+        if pair is None or pair[0] == pair[1]:
+            return f"{name} records another hash for {member}, whose bytes are the same"
+    return None
 
 
 def same_zip(a: bytes, b: bytes) -> bool:
     """Two zips with the same entries, each equal up to the tolerance."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
-            if sorted(za.namelist()) != sorted(zb.namelist()):
-                return False
-            return all(same_file(n, za.read(n), zb.read(n)) for n in za.namelist())
-    except zipfile.BadZipFile:
-        return False
+    return archive_difference(a, b) is None

@@ -24,17 +24,39 @@ def _kernel_env() -> dict[str, str]:
                              MPLBACKEND="module://matplotlib_inline.backend_inline")
 
 
+def kernel_manager(sockets: Path) -> Any:
+    """A Jupyter kernel manager whose kernel talks over Unix sockets in ``sockets`` (a private
+    folder) rather than TCP on 127.0.0.1.
+
+    With TCP, ipykernel (7+) logs "Kernel is running over TCP without encryption ...
+    susceptible to eavesdropping" to its stderr, which reaches the terminal of whoever runs
+    the kernel (once per kernel: twice per ``hw3 build``). IPC transport is the remedy that
+    warning names: the sockets are files under a 0700 folder, so no other user can connect."""
+    from jupyter_client.manager import KernelManager
+
+    return KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "kernel"))
+
+
 def execute_notebook(nb: Any, cwd: Path, timeout: int = 300) -> Any:
     """Execute a notebook in a real Jupyter kernel (the running Python's), in ``cwd``."""
+    import tempfile
+
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     old = dict(os.environ)
     os.environ.update(_kernel_env())
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(cwd)}}, record_timing=False)
-        client.execute()
+        with tempfile.TemporaryDirectory(prefix="hw3-kernel-") as sockets:
+            km = kernel_manager(Path(sockets))
+            client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                    record_timing=False,
+                                    resources={"metadata": {"path": str(cwd)}})
+            try:
+                client.execute()
+            finally:  # nbclient shuts down only kernels it made itself
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
     except CellExecutionError as e:
         raise BuildError(f"the reference solution raised an error:\n{str(e)[-3000:]}") from e
     finally:

@@ -17,7 +17,8 @@ HELP = "grade submissions (notebooks, export zips, folders)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = parser
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="submissions: "
+                   "notebooks, export zips, or folders searched for them")
     p.add_argument("--out", type=Path, metavar="DIR", help="write results.json, grades.csv, "
                    "LMS files (with --roster), report.html and feedback pages here")
     p.add_argument("--json", type=Path, metavar="FILE", help="(also) write the grading "
@@ -64,6 +65,13 @@ def run(args: argparse.Namespace) -> int:
               f"{terminal_text(', '.join(map(str, args.paths)))}; nothing was written",
               file=sys.stderr)
         return 2
+    if args.out is not None and args.roster is None:  # an earlier --roster run's, if any
+        from hw3.report.recorded_roster import choose_roster
+
+        choice = choose_roster(args.out, None)
+        args.roster = choice.path
+        if choice.note:
+            print(f"hw3 grade: {choice.note}", file=sys.stderr)
     if args.roster is not None:
         from hw3.report import read_roster
 
@@ -150,9 +158,11 @@ def _write_results(results: dict, args: argparse.Namespace, reports: bool = True
 
 def _interrupted_line(results: dict, written: list[str], cached: bool,
                       out: Path | None) -> str:
+    from hw3.report.text import plural
+
     info = results["interrupted"]
     done, total = info["finished"], info["total"]
-    kept = f"kept the {done} finished of {total} submissions in {' and '.join(written)}"
+    kept = f"kept the {done} finished of {plural(total, 'submission')} in {' and '.join(written)}"
     if out is not None:
         kept += f" (no reports: `hw3 report {out}` makes them)"
     if cached:
@@ -172,9 +182,11 @@ def _names(entries: list[dict[str, Any]], limit: int = 5) -> str:
 def summary_line(results: dict, roster: Path | None = None) -> str:
     """One line for the end of a run: counts and mean, then every submission that needs a
     look by name: not graded, timed out, weakly isolated; and unmatched roster entries."""
+    from hw3.report.text import plural
+
     subs = results["submissions"]
     graded = [s for s in subs if s["status"] == "graded"]
-    parts = [f"{len(subs)} submissions, {len(graded)} graded"
+    parts = [f"{plural(len(subs), 'submission')}, {len(graded)} graded"
              + (f", mean {sum(s['score'] for s in graded) / len(graded):.1f}/"
                 f"{graded[0]['possible']:.0f}" if graded else "")]
     for status in ("invalid", "error"):

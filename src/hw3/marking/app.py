@@ -163,7 +163,9 @@ def make_app(folder: Path, token: str, port: int) -> Starlette:
     def index(request: Request) -> Response:
         with Store(db_path, create=False) as store:
             marks = store.marks(klass.possible)
-        rows = [(q, _progress(marks, [q.name])) for q in klass.questions.values()]
+        # Prompts rendered as the question pages render them (Markdown and math), not raw.
+        rows = [(q, _progress(marks, [q.name]), Markup(render_markdown(q.prompt)))
+                for q in klass.questions.values()]
         return page("index.html", rows=rows, overall=_progress(marks, list(klass.questions)),
                     folder=str(folder))
 

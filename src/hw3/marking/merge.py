@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from hw3.marking.render import render_markdown
 from hw3.marking.store import Mark, Marks, load_marks, marks_from_csv
-from hw3.report.text import disp, pct
+from hw3.report.text import disp, pct, plural
 
 
 def manual_possible(results: Mapping[str, Any]) -> dict[str, float]:
@@ -119,7 +119,7 @@ class Manual:
 
 _env = Environment(loader=PackageLoader("hw3.marking", "templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True))
-_env.filters.update(num=disp, pct=pct)  # numbers as the report's pages show them
+_env.filters.update(num=disp, pct=pct, plural=plural)  # numbers as the report's pages show them
 
 
 def report_banner(manual: Manual) -> Markup:
@@ -155,6 +155,7 @@ def say_provisional(results: Mapping[str, Any], marks: Marks | None,
         return
     n = len(manual.unmarked())
     if n:
-        print(f"provisional: {n} of {len(manual.graded) * len(manual.questions)} explanation "
-              "answers are not marked yet (hw3 mark DIR, or hw3 report DIR --marks FILE.csv); "
+        total = plural(len(manual.graded) * len(manual.questions), "explanation answer")
+        print(f"provisional: {n} of {total} {'is' if n == 1 else 'are'} not marked yet "
+              "(hw3 mark DIR, or hw3 report DIR --marks FILE.csv); "
               "they count 0 until then", file=out or sys.stderr)

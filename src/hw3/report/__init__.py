@@ -13,8 +13,9 @@ Files written into ``DIR`` (all UTF-8 text, no BOM):
   such question (empty: not marked yet) and ``provisional``; ``total`` and ``possible``, and
   the LMS files' scores, include the marks given to :func:`write_reports`.
 - with a roster only: ``canvas.csv``, ``gradescope.csv`` and ``unmatched.csv`` (see
-  :func:`read_roster` for the roster format). Without a roster, these three files are removed
-  if an earlier run left them, so a stale LMS import never sits next to new grades.
+  :func:`read_roster` for the roster format), and ``roster-used.csv``, a copy of the roster,
+  which later runs on the folder without ``--roster`` use (:mod:`hw3.report.recorded_roster`).
+  Without a roster, LMS files an earlier run left are never removed or changed.
 - ``report.html``: one self-contained page (inline CSS, PNG plots as ``data:`` URLs, no
   scripts, no external URLs).
 - ``feedback/<file>.html``: one page per submission, for the student. ``<file>`` is
@@ -31,7 +32,8 @@ from the Jinja2 templates in ``templates/``, autoescaped, with the CSS as ``repo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from hw3.grading.results import ResultsError, load_results
 from hw3.layout import atomic_write_text, csv_cell  # noqa: F401 - csv_cell: its old home
 from hw3.report import lms, pages
 from hw3.report.model import report_data, safe_file_name
+from hw3.report.recorded_roster import record_roster
 from hw3.report.roster import Matching, RosterEntry, match, read_roster, unmatched
 
 __all__ = [
@@ -61,22 +64,34 @@ def write_reports(
     *,
     canvas_column: str | None = None,
     marks: Mapping[str, Any] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write every report for ``results`` into ``out_dir``; return the paths written.
 
     ``roster`` (see :func:`read_roster`) adds ``canvas.csv``, ``gradescope.csv`` and
-    ``unmatched.csv``. ``canvas_column`` is the header of the score column in ``canvas.csv``;
-    by default the assignment name upper-cased (``HW3``), which Canvas imports as a new
-    assignment. To fill an existing one, pass its name with its Canvas id as a gradebook export
-    shows it, e.g. ``"HW3 (123456)"``.
+    ``unmatched.csv``, and a copy of itself as ``roster-used.csv``; without it, LMS files already
+    in ``out_dir`` are left as they are (the commands pick the roster with
+    :func:`hw3.report.recorded_roster.choose_roster`). ``canvas_column`` is the header of the
+    score column in ``canvas.csv``; by default the assignment name upper-cased (``HW3``), which
+    Canvas imports as a new assignment. To fill an existing one, pass its name with its Canvas
+    id as a gradebook export shows it, e.g. ``"HW3 (123456)"``.
 
     ``marks`` (``hw3.marking.store.Marks``) are the hand-graded marks of the results'
     ``"manual"`` questions: they add a column per question to ``grades.csv`` and count in
     every total; answers without a mark count 0 and make the grade provisional.
 
+    While any hand-graded answer is unmarked, the Canvas and Gradescope files are named
+    ``canvas-PROVISIONAL.csv`` and ``gradescope-PROVISIONAL.csv`` (:func:`lms.lms_file_names`);
+    a file of the other pair left by an earlier run is out of date and removed, and ``say``
+    (default: print to stderr) is told which and why.
+
     Raises ReportError if ``results`` lacks needed fields and ValueError for a bad roster;
     both are checked before anything is written."""
     from hw3.marking.merge import Manual
+
+    if say is None:
+        def say(message: str) -> None:
+            print(f"hw3: {message}", file=sys.stderr)
 
     data = report_data(results)
     data.manual = Manual.of(results, marks)  # type: ignore[arg-type]
@@ -93,12 +108,22 @@ def write_reports(
     if entries is not None:
         matching = match(data.subs, entries)
         column = canvas_column or data.assignment.upper()
-        write("canvas.csv", lms.canvas_csv(data, matching, column))
-        write("gradescope.csv", lms.gradescope_csv(data, matching))
+        provisional = bool(data.manual and data.manual.provisional)
+        canvas, gradescope = lms.lms_file_names(provisional)
+        write(canvas, lms.canvas_csv(data, matching, column))
+        write(gradescope, lms.gradescope_csv(data, matching))
+        # The other pair (final, or provisional) is out of date now: never leave it beside.
+        for old in lms.lms_file_names(not provisional):
+            if (out_dir / old).is_file():
+                (out_dir / old).unlink()
+                why = ("some hand-graded answers are not marked" if provisional
+                       else "every hand-graded answer is marked now")
+                now = canvas if old.startswith("canvas") else gradescope
+                say(f"removed {out_dir / old}, written by an earlier run: its grades are out "
+                    f"of date ({why}); the current ones are in {out_dir / now}")
         write("unmatched.csv", lms.unmatched_csv(matching))
-    else:
-        for name in ("canvas.csv", "gradescope.csv", "unmatched.csv"):
-            (out_dir / name).unlink(missing_ok=True)
+        if (copy := record_roster(out_dir, Path(roster))) is not None:  # type: ignore[arg-type]
+            written.append(copy)
 
     write("report.html", pages.report_html(data, matching))
 

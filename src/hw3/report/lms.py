@@ -17,9 +17,22 @@ from hw3.report.roster import (
     Matching,
 )
 
+CANVAS_FILE, GRADESCOPE_FILE = "canvas.csv", "gradescope.csv"
+PROVISIONAL_SUFFIX = "-PROVISIONAL"  # in the LMS files' names while any answer is unmarked
 CANVAS_FIXED_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 GRADESCOPE_COLUMNS = ("Email", "SID", "Name", "Score")
 UNMATCHED_COLUMNS = ("problem", "submission", "path", "name", "student_id", "email", "section")
+
+
+def lms_file_names(provisional: bool) -> tuple[str, str]:
+    """The Canvas and Gradescope files' names: ``canvas-PROVISIONAL.csv`` and
+    ``gradescope-PROVISIONAL.csv`` while hand-graded answers are unmarked (their scores count
+    0), so that a file uploaded to an LMS says by its name that its grades are not final. Canvas
+    reads every column after its own as an assignment, so a name rather than a column."""
+    if not provisional:
+        return CANVAS_FILE, GRADESCOPE_FILE
+    return tuple(n.replace(".csv", f"{PROVISIONAL_SUFFIX}.csv")  # type: ignore[return-value]
+                 for n in (CANVAS_FILE, GRADESCOPE_FILE))
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:

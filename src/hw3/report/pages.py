@@ -20,9 +20,10 @@ from markupsafe import Markup
 
 from hw3.grading.results import CaseResult
 from hw3.report import plots, stats
+from hw3.report.lms import lms_file_names
 from hw3.report.model import EPS, ReportData, Sub
 from hw3.report.roster import Matching
-from hw3.report.text import clip, disp, pct, when
+from hw3.report.text import clip, disp, pct, plural, when
 
 TOP_MESSAGES = 5  # failure messages shown per case
 
@@ -41,8 +42,9 @@ def _escape(value: Any) -> Any:
 _env = Environment(loader=PackageLoader("hw3.report", "templates"), autoescape=True,
                    finalize=_escape, trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
-_env.filters.update(disp=disp, pct=pct, clip=clip, when=when,
+_env.filters.update(disp=disp, pct=pct, clip=clip, when=when, plural=plural,
                     base64=lambda data: base64.b64encode(data).decode("ascii"))
+_env.globals.update(lms_file_names=lms_file_names)
 
 
 def discrimination_note(c: stats.CaseStats) -> tuple[str, str]:
@@ -73,7 +75,7 @@ def item_notes(case_stats: list[stats.CaseStats]) -> list[str]:
     notes = []
     n = max((c.n for c in case_stats), default=0)
     if 0 < n < stats.MIN_RELIABLE_N:
-        notes.append(f"Only {n} attempted submission(s): too few for item analysis to mean "
+        notes.append(f"Only {plural(n, 'attempted submission')}: too few for item analysis to mean "
                      f"much (one student moves a correlation a lot); the table shows the "
                      f"figures, but they are not read below {stats.MIN_RELIABLE_N}.")
     reading = stats.reading

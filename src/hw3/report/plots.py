@@ -126,7 +126,65 @@ def question_plot(stats: Sequence[QuestionStats]) -> Plot:
     return _png(fig, "Per question: mean score, share of full marks and share of zeros")
 
 
+_LABEL_COLUMN = 0.27  # share of the item plot's width kept for the case labels
+_LABEL_GROUPS = 8  # at most this many labels; the report's table lists every negative case
+_LABEL_POINTS = 7  # the labels' font size
+
+
+def _label_groups(points: Sequence[CaseStats]) -> list[tuple[float, float, list[str]]]:
+    """The negative cases, most negative first, with cases on (almost) the same spot in one
+    group: (x in %, y, case ids)."""
+    negative = sorted((c for c in points if c.discrimination < 0),
+                      key=lambda c: c.discrimination)
+    groups: list[tuple[float, float, list[str]]] = []
+    for c in negative:
+        x, y = 100 * c.passing, c.discrimination
+        near = next((g for g in groups if abs(g[0] - x) < 1.5 and abs(g[1] - y) < 0.015), None)
+        if near:
+            near[2].append(c.case.id)
+        else:
+            groups.append((x, y, [c.case.id]))
+    return groups
+
+
+def _label_negative(fig: Any, ax: Any, points: Sequence[CaseStats]) -> None:
+    """Name the negative cases in a column right of the axes, top to bottom in the order of
+    their dots, never on top of each other, each with a thin line to its dot."""
+    groups = _label_groups(points)
+    shown, rest = groups[:_LABEL_GROUPS], sum(len(g[2]) for g in groups[_LABEL_GROUPS:])
+    if not shown:
+        return
+    texts = [", ".join(ids) if len(ids) <= 2 else f"{ids[0]}, {ids[1]} +{len(ids) - 2}"
+             for _, _, ids in shown]
+    if rest:
+        texts[-1] += f" (+{rest} more)"
+    lo, hi = ax.get_ylim()
+    height_pt = ax.get_position().height * fig.get_size_inches()[1] * 72
+    step = 1.45 * _LABEL_POINTS * (hi - lo) / height_pt  # one line of text, in data units
+    order = sorted(range(len(shown)), key=lambda i: -shown[i][1])  # top first
+    ys: list[float] = []
+    for i in order:  # each label at its dot's height, or just below the one above it
+        ys.append(min(shown[i][1], ys[-1] - step) if ys else min(shown[i][1], hi - step))
+    overflow = (lo + step / 2) - ys[-1]
+    if overflow > 0:  # pushed below the axes: move the column up
+        ys = [y + overflow for y in ys]
+    for i, y in zip(order, ys):
+        x, dot_y, _ = shown[i]
+        ax.annotate(texts[i], (x, dot_y), xytext=(1.02, y), textcoords=("axes fraction", "data"),
+                    fontsize=_LABEL_POINTS, va="center", annotation_clip=False,
+                    arrowprops=dict(arrowstyle="-", color="#9a9a9a", linewidth=0.5,
+                                    shrinkA=1, shrinkB=3))
+
+
 def item_plot(stats: Sequence[CaseStats]) -> Plot | None:
+    fig = item_figure(stats)
+    if fig is None:
+        return None
+    return _png(fig, "Item analysis: share passing against discrimination, one dot per case")
+
+
+def item_figure(stats: Sequence[CaseStats]) -> Any:
+    """The item plot's figure (None without a case to show)."""
     points = [c for c in stats if c.passing is not None and c.discrimination is not None]
     if not points:
         return None
@@ -145,16 +203,13 @@ def item_plot(stats: Sequence[CaseStats]) -> Plot | None:
                    color="#e08a2c", label="hidden case", edgecolors="none", zorder=4)
     ax.axhspan(-1, 0.1, color=_RED, alpha=0.06, linewidth=0)
     ax.axhline(0, color=_GREY, linewidth=0.8)
-    # Name the few most negative cases only: more labels would pile up unreadably.
-    negative = sorted((c for c in points if c.discrimination < 0), key=lambda c: c.discrimination)
-    for c in negative[:5]:
-        ax.annotate(c.case.id, (100 * c.passing, c.discrimination), fontsize=7,
-                    xytext=(4, -3), textcoords="offset points")
     ax.set_xlim(-3, 103)
     ax.set_ylim(min(-0.3, min(c.discrimination for c in points) - 0.1), 1.0)
     ax.set_xlabel("% of graded submissions passing the case", fontsize=9)
     ax.set_ylabel("discrimination (r)", fontsize=9)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     _style(ax)
-    fig.tight_layout()
-    return _png(fig, "Item analysis: share passing against discrimination, one dot per case")
+    # The labels of the negative cases go in a column right of the plot, so none hides a dot.
+    fig.tight_layout(rect=(0, 0, 1 - _LABEL_COLUMN, 1))
+    _label_negative(fig, ax, points)
+    return fig

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hw3.layout import RENAMED_MARK
+from hw3.report.lms_names import lms_matches
 from hw3.report.model import Sub, report_data
 
 ROSTER_COLUMNS = ("submission", "name", "student_id", "email", "section")
@@ -37,7 +38,8 @@ def read_roster(path: Path) -> list[RosterEntry]:
         submission,name,student_id,email,section
 
     - ``submission``: the submission id, i.e. the submission's file name without ``.ipynb``
-      (``alice`` for ``subs/alice.ipynb``). Required, unique, compared exactly.
+      (``alice`` for ``subs/alice.ipynb``). Required, unique, compared exactly. Files named
+      by an LMS's bulk download also match by the student they name (``lms_names``).
     - ``name``: the student's name as the LMS shows it (Canvas: "Last, First").
     - ``student_id``: the SIS user id (Canvas ``SIS User ID``, Gradescope ``SID``).
     - ``email``: the address the student uses on Gradescope (Gradescope matches on it).
@@ -142,7 +144,10 @@ def match(subs: Sequence[Sub], entries: Sequence[RosterEntry]) -> Matching:
         was, mark, n = s.id.rpartition(RENAMED_MARK)
         if mark and was and n.isdigit():
             contested.setdefault(was, []).append(s)
-    for e in entries:
+    # Files named by an LMS's bulk download match the student their name names
+    # (hw3.report.lms_names), for entries whose `submission` is no submission's id.
+    by_lms = lms_matches(entries, [s for s in subs if s.id not in on_roster])
+    for i, e in enumerate(entries):
         found = by_id.get(e.submission, [])
         if not found and e.submission in contested:
             found = contested[e.submission] + [s for s in by_stem.get(e.submission, [])
@@ -150,7 +155,7 @@ def match(subs: Sequence[Sub], entries: Sequence[RosterEntry]) -> Matching:
             ambiguous[e.submission] = found
             pairs.append((e, None))
             continue
-        found = found or by_stem.get(e.submission, [])
+        found = found or by_stem.get(e.submission, []) or by_lms.get(i, [])
         if len(found) > 1:
             # Never guess which of two files counts: leave the score empty and say why.
             ambiguous[e.submission] = found
@@ -158,6 +163,7 @@ def match(subs: Sequence[Sub], entries: Sequence[RosterEntry]) -> Matching:
         else:
             pairs.append((e, found[0] if found else None))
     shared = {id(s) for found in ambiguous.values() for s in found}
+    shared |= {id(s) for _, s in pairs if s is not None}
     not_on_roster = [s for s in subs if s.id not in on_roster and id(s) not in shared]
     return Matching(pairs, not_on_roster, ambiguous)
 

@@ -18,6 +18,11 @@ def disp(x: float | None, digits: int = 2) -> str:
     return "0" if text == "-0" else text
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """A count and its noun, in the singular for one: "1 submission", "2 submissions"."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def pct(x: float | None) -> str:
     return "—" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
 
