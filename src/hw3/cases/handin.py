@@ -105,9 +105,11 @@ def notebook_file(env: Mapping[str, Any] | None = None) -> tuple[str | None, str
                       "that file is not there: save it (File > Save) and run this cell again.")
     named = [(env or {}).get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME"),
              (env or {}).get("__session__")]
-    for name in named:
-        if isinstance(name, str) and name.endswith(".ipynb") and os.path.isfile(name):
-            return _here(name), ""
+    for name in (n for n in named if isinstance(n, str) and n.endswith(".ipynb")):
+        # A relative name may be relative to the server's root rather than to this folder.
+        for path in (name,) if os.path.isabs(name) else (name, os.path.basename(name)):
+            if os.path.isfile(path):
+                return _here(path), ""
     notebooks = sorted(glob.glob("*.ipynb"))
     if len(notebooks) == 1:
         return notebooks[0], ""
