@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -302,6 +303,7 @@ def check(case_id: str, env: Mapping[str, Any]) -> None:
         _GRADED = _grader_side()
         _EXPECTED = _load_for_otter()
     _plain_otter_messages()
+    _final_state_under_otter()
     case = CASES[case_id]
     # The checks' own warnings (PyTorch's, NumPy's) are not the student's business; what the
     # student's code warns is recorded where a case needs it (probing.call_quietly).
@@ -333,6 +335,30 @@ def _grader_side() -> bool:
     except ImportError:  # the students' copy
         return False
     return True
+
+
+def _final_state_under_otter() -> None:
+    """Otter's grading run (``otter run``) keeps the result of a check made while the notebook
+    ran and skips that test at the end, so a function redefined after its check cell would keep
+    its old grade there, while ``hw3 grade`` and Gradescope grade the notebook's final state.
+    Here Otter's last step re-runs every test on the final state, dropping an earlier result."""
+    try:
+        from otter.execute import Checker
+        from otter.nbmeta_config import NBMetadataConfig
+    except ImportError:  # graded without Otter
+        return
+    if getattr(Checker.check_if_not_already_checked, "_hw3_final", False):
+        return
+
+    def rerun(cls: Any, test_path: str, global_env: dict[str, Any] | None = None) -> Any:
+        if global_env is None:
+            global_env = sys._getframe(1).f_globals
+        cls._test_files[:] = [t for t in cls._test_files
+                              if not (test_path in t.path or t.path in test_path)]
+        return cls.check(test_path, NBMetadataConfig(), global_env=global_env)
+
+    rerun._hw3_final = True  # type: ignore[attr-defined]
+    Checker.check_if_not_already_checked = classmethod(rerun)
 
 
 def _plain_otter_messages() -> None:

@@ -313,10 +313,11 @@ def judge_unchanged(got: Any, expected: Any) -> None:
     require(isinstance(changed, list), "whether the arguments changed could not be seen.")
     require(not changed, f"your function changed its argument(s) {', '.join(map(str, changed))}"
             " while computing the result.", _IN_PLACE_HINT)
-    require(got["result"] is not None and _same_structure(got["result"], expected["result"]),
+    require(got["result"] is not None, "your function returned None: did you forget a "
+            "`return`?")
+    require(_same_structure(got["result"], expected["result"]),
             "your function left its arguments unchanged but should also return its result; it "
-            "returned " + ("None." if got["result"] is None else
-                           f"{_structure(got['result'])}."))
+            f"returned {_structure(got['result'])}.")
     _require_same(got["result"], expected["result"], "the result")
 
 
