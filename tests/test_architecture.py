@@ -145,3 +145,36 @@ def test_long_modules_say_why() -> None:
 def test_the_checker_sees_lazy_imports() -> None:
     # The checker itself: a function-level import is an edge like any other.
     assert "hw3.cases.job" in GRAPH["hw3.grading.execute"]
+
+
+# What the sandbox may read: the hidden probes and their inputs, never a judge (a judge holds
+# the accepted answers, the rules and the hints that a student's code could read out).
+JUDGING = {"hw3.cases.checking", "hw3.cases.hints", "hw3.grading", "hw3.grading.judges"}
+
+
+def test_the_bound_hidden_package_holds_probes_only() -> None:
+    hidden = {m: p for m, p in MODULES.items() if _package(m) == "hw3.hidden"}
+    assert hidden
+    for name, path in hidden.items():
+        tree = ast.parse(path.read_text())
+        judges = [n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                  and (n.name.startswith("judge") or any(
+                      getattr(d, "id", "") == "verdict_of" for d in n.decorator_list))]
+        assert not judges, f"{name} defines judges {judges}: they belong in hw3.grading.judges"
+        assert not GRAPH[name] & JUDGING, (name, GRAPH[name] & JUDGING)
+
+
+def test_the_sandbox_binds_the_hidden_probes_and_no_judge() -> None:
+    from hw3.grading.jail import BOUND
+
+    assert "hidden" in BOUND and "grading" not in BOUND
+    assert (SRC / "hw3" / "grading" / "judges").is_dir()
+
+
+def test_every_hidden_case_runs_the_probe_the_sandbox_runs() -> None:
+    import hw3.grading.judges
+    from hw3.hidden import PROBES
+
+    cases = {c.id: c for m in hw3.grading.judges.MODULES for c in m.CASES}
+    assert set(cases) == set(PROBES)
+    assert all(cases[i].probe is PROBES[i] for i in cases)

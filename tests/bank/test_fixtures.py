@@ -13,7 +13,7 @@ from hw3.bank.fixtures import BankError, read_meta
 from hw3.commands.bank import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-HOSTILE_KEYS = {"base", "insert", "expect", "name", "isolation", "placeholders"}
+HOSTILE_KEYS = {"base", "insert", "expect", "name", "isolation", "placeholders", "leaks"}
 
 
 def test_the_docstring_gives_what_the_keys_and_the_code(tmp_path):

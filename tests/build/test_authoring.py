@@ -81,9 +81,9 @@ def test_the_edited_master_builds(built):
 
 def test_points_come_from_the_master(built):
     cases = json.loads((built["copy"] / "src/hw3/cases/master.json").read_text())
-    assert cases["sigmoid.stable"]["points"] == 1 and cases["sigmoid.array"]["points"] == 2
+    assert cases["sigmoid.stable"]["points"] == 3 and cases["sigmoid.array"]["points"] == 2
     rubric = built["rubric"].stdout
-    assert "| `sigmoid` | `sigmoid.stable` | 1 | hidden |" in rubric
+    assert "| `sigmoid` | `sigmoid.stable` | 3 | hidden |" in rubric
     assert "| `sigmoid` | `sigmoid.array` | 2 | hidden |" in rubric
     assert "| **total** | | **100** | | |" in rubric
 

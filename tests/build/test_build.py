@@ -47,14 +47,16 @@ def test_points_and_visibility_come_from_the_master_alone(master_copy):
 
     master = master_copy
     cell = next(c for c in master.cells if 'check("sigmoid.stable"' in c.source)
-    cell.source = cell.source.replace("points: 2", "points: 5")
+    cell.source = cell.source.replace("points: 4", "points: 5")
     assert check_master(master) == []
     cases = declared.apply(_registry(), master_cases(read_test_cells(master)))
     assert cases["sigmoid.stable"].points == 5 and cases["sigmoid.stable"].hidden
     # A hidden case made public must first move out of the grader-only hw3/hidden, whose code
-    # (with the hidden inputs) never ships to students.
+    # (with the hidden inputs) never ships to students; and a public case carries no points.
     cell.source = cell.source.replace("hidden: true", "hidden: false")
-    assert any("sigmoid.stable" in p and "src/hw3/cases/" in p for p in check_master(master))
+    problems = check_master(master)
+    assert any("sigmoid.stable" in p and "src/hw3/cases/" in p for p in problems)
+    assert any("sigmoid.stable is public and has points" in p for p in problems)
     # The committed registry is the master's.
     for c in read_test_cells(nbformat.read(ROOT / "assignment" / "hw3.ipynb", as_version=4)):
         assert (CASES[c.case_id].points, CASES[c.case_id].hidden) == (c.points, c.hidden)

@@ -1,5 +1,6 @@
 """The case registry without import cycles: ``hw3.cases`` never imports the grader; the hidden
-cases join it when ``hw3.hidden`` is imported, and the slip models when the trusted side
+cases join it when ``hw3.grading.judges`` is imported (their probes alone, in the sandbox, when
+``hw3.hidden.register_probes`` runs), and the slip models when the trusted side
 (``hw3.grading.registry``) is. Each check runs in a fresh interpreter: this one has them all."""
 
 from __future__ import annotations
@@ -48,11 +49,20 @@ def test_the_cases_alone_are_the_public_ones_without_the_grader(public):
     assert not [m for m in public["modules"] if not m.startswith("hw3.cases")]
 
 
-def test_importing_the_hidden_package_registers_its_cases(public):
-    state = _state("import hw3.cases, hw3.hidden")
+def test_the_hidden_probes_join_as_the_sandbox_registers_them_without_any_judge(public):
+    state = _state("import hw3.cases, hw3.hidden; hw3.hidden.register_probes()")
     assert state["hidden"] and set(public["ids"]) < set(state["ids"])
-    assert not state["slips"]  # the sandbox imports hw3.hidden: still no slip models there
+    assert not state["slips"]  # the sandbox registers the probes: still no slip models there
     assert not [m for m in state["modules"] if m.startswith(("hw3.grading", "hw3.sandbox"))]
+
+
+def test_a_hidden_probe_alone_cannot_judge():
+    import hw3.hidden
+    from hw3.cases import _judged_in_the_grader
+
+    assert hw3.hidden.PROBES and all(callable(p) for p in hw3.hidden.PROBES.values())
+    with pytest.raises(RuntimeError):
+        _judged_in_the_grader(None, None)
 
 
 def test_the_trusted_side_has_every_case_in_the_masters_order_and_the_slips(trusted):

@@ -115,6 +115,39 @@ def test_hostile_submission_gets_its_expected_outcome(batch, path):
     assert len(entry["questions"]) == 14
 
 
+LEAKS = [p for p in HOSTILE if "leaks" in read_meta(p)]
+
+
+def _student_reads(batch, entry) -> str:
+    """Everything a student reads about ``entry``: the feedback page, and Gradescope's results
+    with the hidden tests shown (as after publishing) and the "Public Tests" box."""
+    from hw3.grading.grade import question_defs
+    from hw3.grading.gradescope import OTTER_DEFAULTS
+    from hw3.grading.results import SubmissionResult, gradescope_json
+
+    result = SubmissionResult.from_json(entry)
+    from hw3.report.model import safe_file_name
+
+    texts = [(batch["out"] / "feedback" / f"{safe_file_name(entry['id'])}.html").read_text()]
+    for show_hidden in (False, True):
+        config = {**OTTER_DEFAULTS, "show_hidden": show_hidden}
+        texts.append(json.dumps(gradescope_json(result, question_defs(), config)))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("path", LEAKS, ids=[p.stem for p in LEAKS])
+def test_what_a_submission_reads_out_reaches_no_student(batch, path):
+    meta = read_meta(path)
+    if meta.get("isolation") == "bubblewrap" and not batch["bubblewrap"]:
+        pytest.skip("needs bubblewrap")
+    entry = batch["results"][_stem(path)]
+    assert not all(c["passed"] for c in entry["cases"])  # its code did run and fail
+    text = _student_reads(batch, entry)
+    assert meta["leaks"] not in text
+    # Nothing but the names Python gives exceptions: not the class the submission made.
+    assert "LEAKED" not in json.dumps(entry["cases"]) + entry["message"]
+
+
 def test_the_honest_submission_in_the_same_batch_gets_full_marks(batch):
     entry = batch["results"]["honest"]
     assert entry["score"] == entry["possible"] == 100.0

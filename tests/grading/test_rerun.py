@@ -159,6 +159,16 @@ def test_probes_that_cannot_load_say_so_once_per_run() -> None:
     assert "this is a problem with the grader" in r.events[0]["message"]
 
 
+def test_what_the_child_says_of_itself_never_reaches_an_event() -> None:
+    # Student code can write these frames with any text (a hidden input, say): students read
+    # the events, so they say it in fixed words.
+    r = Rerun(CELLS, ["a"], LIM)
+    r.next_job(False)
+    _feed(r, [{"probe_error": "SECRET-1"}, {"cell_start": 0}, {"fatal": "SECRET-2"}],
+          exit_code=72)
+    assert "SECRET" not in " ".join(e["message"] for e in r.events)
+
+
 def test_probe_data_counts_only_for_pending_ids() -> None:
     r = Rerun(CELLS, ["a"], LIM)
     r.probes["a"] = "old"

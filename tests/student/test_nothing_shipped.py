@@ -2,7 +2,8 @@
 
 Every file under ``student_template/`` is opened (zips recursively, notebooks as text) and
 searched for the theory answers in the forms they are printed in, for the solution's Part 1
-lines, and for every hidden case's id, inputs and code (``hw3.hidden``'s source lines).
+lines, and for every hidden case's id, inputs and code (the source lines of ``hw3.hidden`` and
+``hw3.grading.judges``).
 """
 
 from __future__ import annotations
@@ -127,9 +128,11 @@ def test_no_solution_line_of_part_1_is_shipped(root, shipped):
 
 
 def _hidden_source_lines() -> list[str]:
-    """Every distinctive line of the hidden cases' modules: inputs, probes and judges."""
+    """Every distinctive line of the hidden cases' modules: inputs and probes (hw3/hidden), judges
+    and accepted answers (hw3/grading/judges)."""
     lines = []
-    for path in sorted((PACKAGE_DIR / "hidden").glob("*.py")):
+    for path in sorted([*(PACKAGE_DIR / "hidden").glob("*.py"),
+                        *(PACKAGE_DIR / "grading" / "judges").glob("*.py")]):
         for line in path.read_text().splitlines():
             s = line.strip()
             if len(s) > 30 and not s.startswith(("from ", "import ", "#", '"""', "def ")):

@@ -18,8 +18,10 @@ The keys in use:
 - ``hostile/``: a fixture with ``expect:`` (``score=N; event=KIND``) is a submission of the
   graded batch, made from ``base:`` (solution or template) with the code inserted at
   ``insert:`` (start, end, or ``into MARKER``), handed in as ``name:`` (default: the file's
-  stem), and checked only where ``isolation:`` is available; one without ``expect:`` is a cell
-  for the sandbox tests, whose ``placeholders:`` the test replaces before running it.
+  stem), and checked only where ``isolation:`` is available, with ``leaks:`` the text it tries
+  to read out, which must reach nothing a student reads (feedback pages, Gradescope's
+  results); one without ``expect:`` is a cell for the sandbox tests, whose ``placeholders:``
+  the test replaces before running it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The master notebook's test cells: their format checked (a mistake is one line naming the
-cell), their fit with the Python cases (``hw3.cases``, ``hw3.hidden``), and every case's points
-and visibility as ``hw3/cases/master.json`` records them.
+cell), their fit with the Python cases (``hw3.cases``, ``hw3.grading.judges``), and every case's
+points and visibility as ``hw3/cases/master.json`` records them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import hw3.hidden  # noqa: F401 - registers the hidden cases: the master tests them too
+import hw3.grading.judges  # noqa: F401 - registers the hidden cases: the master tests them too
 from hw3.build.errors import BuildError
 
 
@@ -246,8 +246,9 @@ def master_json(cases: dict[str, dict[str, Any]], student: bool = False) -> byte
 
 
 def _grader_only_cases() -> set[str]:
-    """The ids of the cases defined in hw3/hidden (never shipped to students)."""
-    from hw3.hidden import MODULES
+    """The ids of the hidden cases (hw3/grading/judges, their probes in hw3/hidden; never
+    shipped to students)."""
+    from hw3.grading.judges import MODULES
 
     return {case.id for module in MODULES for case in module.CASES}
 
@@ -266,6 +267,10 @@ def check_master(nb: Any) -> list[str]:
         if cell.case_id in seen:
             problems.append(f"{where}: case {cell.case_id} is tested twice")
         seen.add(cell.case_id)
+        if not cell.hidden and cell.points:
+            problems.append(f"{where}: case {cell.case_id} is public and has points: public "
+                            "cases carry none (their inputs and expected data ship to students); "
+                            "give the points to a hidden case that checks the same property")
         if "expression" in cell.spec:
             if case is not None:
                 problems.append(f"{where}: case {cell.case_id} is defined in hw3/cases and "
@@ -279,8 +284,9 @@ def check_master(nb: Any) -> list[str]:
                             f"but its test cell is in question {cell.question}")
         elif cell.hidden != (cell.case_id in grader_only):
             # Hidden cases and their inputs never reach students: their code lives in
-            # hw3/hidden (grader-only), the public ones' in hw3/cases (shipped).
-            home = "src/hw3/hidden" if cell.hidden else "src/hw3/cases"
+            # hw3/hidden and hw3/grading/judges (grader-only), the public ones' in hw3/cases.
+            home = "src/hw3/grading/judges (its probe in src/hw3/hidden)" if cell.hidden \
+                else "src/hw3/cases"
             kind = "hidden" if cell.hidden else "public"
             problems.append(f"{where}: case {cell.case_id} is {kind} in the master: move its "
                             f"Python definition to {home}/ (hidden cases stay out of the "

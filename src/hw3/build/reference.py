@@ -11,7 +11,7 @@ from typing import Any
 
 import nbformat
 
-import hw3.hidden  # noqa: F401 - registers the hidden cases: the reference passes them all
+import hw3.grading.judges  # noqa: F401 - registers the hidden cases: the reference passes them all
 from hw3.build.errors import BuildError
 from hw3.build.notebooks import execute_notebook, without_otter
 from hw3.build.products import CHECKS_ZIP
@@ -19,7 +19,8 @@ from hw3.cases import EXPECTED_HIDDEN, EXPECTED_PUBLIC
 
 _PROBE_CELL = """
 import json as _json
-import hw3.hidden
+from hw3.hidden import register_probes as _register_probes
+_register_probes()  # the hidden probes, as the sandbox runs them
 from hw3.cases import CASES as _CASES, run_probes as _run_probes
 _out = _run_probes(list(_CASES), globals())
 with open({path!r}, "w") as _f:

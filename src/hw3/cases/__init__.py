@@ -31,13 +31,13 @@ from importlib import resources
 from types import ModuleType
 from typing import Any
 
-from hw3.cases import wire
+from hw3.cases import vocabulary, wire
 from hw3.cases.case import Case, Crash, Judge, Missing, Probe, _safe_str
 from hw3.cases.checking import Verdict
 
 __all__ = ["CASES", "QUESTIONS", "Case", "CheckFailed", "Crash", "Judge", "Missing", "Probe",
            "check", "feedback", "judge", "load_public_expected", "read_expected", "register",
-           "run_probe", "run_probes", "type_mismatch", "use_master"]
+           "register_probes", "run_probe", "run_probes", "type_mismatch", "use_master"]
 
 # The expected data's files, as paths inside the hw3 package: the public one ships with these
 # checks; the hidden one sits in the grader-only package (absent from the students' copy and
@@ -97,6 +97,26 @@ def register(modules: Iterable[ModuleType]) -> None:
     new = [m for m in modules if m not in _MODULES]
     if new:
         _MODULES.extend(new)
+        use_master(dict(_MASTER))
+
+
+def _judged_in_the_grader(got: Any, expected: Any) -> Verdict:
+    raise RuntimeError("a hidden case is judged by the grader (hw3.grading.judges), not here")
+
+
+class _Probes:
+    """A module-like holder of probe-only cases (see ``register_probes``)."""
+
+    def __init__(self, probes: Mapping[str, Probe]) -> None:
+        self.CASES = [Case(case_id, case_id.split(".")[0], 0.0, True, "", probe,
+                           _judged_in_the_grader) for case_id, probe in probes.items()]
+
+
+def register_probes(probes: Mapping[str, Probe]) -> None:
+    """Add hidden cases by their probes alone: the sandbox's view of them (``hw3.hidden``), where
+    the probes run and nothing is judged. Their judges never enter the sandbox."""
+    if not any(isinstance(m, _Probes) for m in _MODULES):
+        _MODULES.append(_Probes(probes))  # type: ignore[arg-type]
         use_master(dict(_MASTER))
 
 
@@ -190,8 +210,7 @@ def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verd
     return verdict
 
 
-_KINDS = {"array": "a NumPy array", "list": "a list", "tuple": "a tuple", "number": "a number",
-          "None": "None", "str": "a string"}
+_KINDS = vocabulary.KINDS
 
 
 def _kind(value: Any) -> str:
@@ -236,26 +255,41 @@ def type_mismatch(got: Any, want: Any) -> str:
     return ""
 
 
-def feedback(case: Case, verdict: Verdict) -> str:
-    """What a student may read about a case: a hidden case names its property and a hint only,
-    never its inputs or expected values; if the student's code crashed there, it says so and
-    names the exception."""
+def feedback(case: Case, verdict: Verdict, graded: bool = False) -> str:
+    """What a student may read about a case.
+
+    A public case in the student's own kernel (``grader.check``: public inputs only) says its
+    verdict in full. Anything else is about a run that had hidden inputs within the student's
+    code's reach: a hidden case anywhere, and every case of a graded run (``graded``: the
+    sandbox holds the hidden probes and their inputs beside the student's code). That text
+    speaks from a fixed vocabulary (``hw3.cases.vocabulary``): the case's description, a hint
+    only if it is one of the checks' own sentences, the exception only if Python defines it;
+    never an input, an expected value, or a word the student's code chose."""
     if verdict.ok:
         return ""
-    hint = f" Hint: {verdict.hint}" if verdict.hint else ""
-    if not case.hidden:
+    if not case.hidden and not graded:
+        hint = f" Hint: {verdict.hint}" if verdict.hint else ""
         return f"{verdict.message}{hint}"
+    hint = vocabulary.fixed(verdict.hint)
+    hint = f" Hint: {hint}" if hint else ""
+    kind = "Hidden" if case.hidden else "Public"
     if isinstance(verdict, Crash):
         if verdict.error_type == "Missing":
-            return f"Hidden test could not run ({case.description}): {verdict.message}{hint}"
+            said = vocabulary.missing_message(verdict.message.rstrip("."), set(QUESTIONS))
+            said = said or "a function it needs is not defined (or is not a function)"
+            return f"{kind} test could not run ({case.description}): {said}.{hint}"
         if verdict.error_type == "Timeout":
-            return f"Hidden test stopped ({case.description}): your code ran too long.{hint}"
-        return f"Hidden test crashed ({case.description}): your code raised " \
-               f"{verdict.error_type}.{hint}"
-    return f"Hidden test failed: {case.description}.{hint}"
+            return f"{kind} test stopped ({case.description}): your code ran too long.{hint}"
+        return f"{kind} test crashed ({case.description}): your code raised " \
+               f"{vocabulary.exception_name(verdict.error_type)}.{hint}"
+    if case.hidden:
+        return f"Hidden test failed: {case.description}.{hint}"
+    return f"Public test failed: {case.description}. Run its grader.check cell in your " \
+           f"notebook for the details.{hint}"
 
 
 _EXPECTED: dict[str, Any] | None = None
+_GRADED = False  # this kernel holds the grader's side (Otter's own run of the autograder zip)
 
 
 class CheckFailed(AssertionError):
@@ -264,8 +298,9 @@ class CheckFailed(AssertionError):
 
 def check(case_id: str, env: Mapping[str, Any]) -> None:
     """Otter's entry point: probe and judge one case in this kernel; fail with a plain message."""
-    global _EXPECTED
+    global _EXPECTED, _GRADED
     if _EXPECTED is None:
+        _GRADED = _grader_side()
         _EXPECTED = _load_for_otter()
     _plain_otter_messages()
     _final_state_under_otter()
@@ -277,7 +312,7 @@ def check(case_id: str, env: Mapping[str, Any]) -> None:
         got_text = run_probes([case_id], env)[case_id]
         verdict = judge(case, got_text, _EXPECTED)
     if not verdict.ok:
-        raise CheckFailed(feedback(case, verdict))
+        raise CheckFailed(feedback(case, verdict, graded=_GRADED))
 
 
 def _load_for_otter() -> dict[str, Any]:
@@ -287,11 +322,19 @@ def _load_for_otter() -> dict[str, Any]:
     holds the grader's side, it is looked up by name: the hidden cases register themselves, the
     judges get the slip models (as they always had there) and the hidden data is read beside
     them. Nothing here imports them otherwise."""
+    _grader_side()
+    return read_expected(EXPECTED_PUBLIC, EXPECTED_HIDDEN)
+
+
+def _grader_side() -> bool:
+    """Whether this copy of the package holds the grader's side (then it is imported): in
+    Otter's own run of the autograder zip the hidden inputs are in this kernel, so every case
+    there speaks from the fixed vocabulary (``feedback``'s ``graded``)."""
     try:
         importlib.import_module(GRADER_CASES)
     except ImportError:  # the students' copy
-        pass
-    return read_expected(EXPECTED_PUBLIC, EXPECTED_HIDDEN)
+        return False
+    return True
 
 
 def _final_state_under_otter() -> None:

@@ -83,7 +83,7 @@ def scores(verdicts: dict[str, Verdict]) -> Scores:
             got += earned
             case_rows.append(CaseResult(case.id, question, float(case.points), earned,
                                         case.hidden, verdict.ok, case.description,
-                                        feedback(case, verdict)))
+                                        feedback(case, verdict, graded=True)))
         questions[question] = QuestionScore(got, float(sum(c.points for c in cases)))
     total = sum(q.score for q in questions.values())
     possible = sum(q.possible for q in questions.values())

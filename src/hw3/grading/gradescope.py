@@ -161,10 +161,11 @@ def readable_by(uid: int, paths: list[Path]) -> list[str]:
 
 
 def secret_paths(root: Path) -> list[Path]:
-    """What student code must never read: hidden expectations, tests, the wheel, results."""
+    """What student code must never read: hidden expectations and judges, tests, the wheel,
+    results."""
     package = _package_dir()
     paths = [root / "source", root / "results", *sorted(root.glob("source/*/*")),
-             package / "grading" / "expected_hidden.json"]
+             package / "grading" / "expected_hidden.json", package / "grading" / "judges"]
     keep = _child_entries()
     paths += [p for p in sorted(package.iterdir()) if p.name not in keep | {"__pycache__"}]
     return [p for p in paths if p.exists()]

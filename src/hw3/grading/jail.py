@@ -1,9 +1,11 @@
 """What of hw3 goes into the sandbox: the one definition, as data for the generic ``hw3.sandbox``.
 
-The sandboxed child needs the probes and what they import (the hidden cases' probes too: they run
-beside the student's code), the job runner, and the sandbox's own code. Not the grader, not the
-hidden expected data (in ``hw3/grading/``), not ``hw3.grading.slips`` (its recomputed mistakes are
-close enough to working answers to be worth importing). Bound by FOLDER: anything added to one
+The sandboxed child needs the probes and what they import (the hidden cases' probes and their
+inputs too, ``hw3/hidden/``: they run beside the student's code), the job runner, and the
+sandbox's own code. Not the grader: not the hidden judges, their hints and the accepted answers
+(``hw3/grading/judges/``), not the hidden expected data (``hw3/grading/``), not
+``hw3.grading.slips`` (its recomputed mistakes are close enough to working answers to be worth
+importing). Bound by FOLDER: anything added to one
 of these folders goes in, anything added beside them stays out. Gradescope's lock-down
 (``hw3.grading.gradescope``) hides everything else of the installed package with this same list.
 """
@@ -16,10 +18,10 @@ from hw3.sandbox import visible_paths as _visible
 
 # Entries of the hw3 package folder the sandbox binds (read-only).
 BOUND = ("__init__.py", "cases", "hidden", "sandbox")
-# Imported once by the zygote, in order (hw3.hidden registers the hidden cases into hw3.cases'
-# registry), then job.preload warms what the first cell would pay for.
+# Imported once by the zygote, in order (hw3.hidden registers the hidden cases' probes into
+# hw3.cases' registry), then job.preload warms what the first cell would pay for.
 PRELOAD = ("numpy", "sympy", "matplotlib", "matplotlib.pyplot", "IPython", "torch",
-           "hw3.cases.job", "hw3.hidden", "hw3.cases.job:preload")
+           "hw3.cases.job", "hw3.hidden:register_probes", "hw3.cases.job:preload")
 ENTRY = "hw3.cases.job:run_job"  # runs one job in each fresh child
 # One thread everywhere (no thread pools in the zygote before fork, and cores shared); headless
 # plots; matplotlib's and IPython's folders in the sandbox's home.

@@ -140,9 +140,10 @@ class Rerun:
         self.probes.update({k: v for k, v in got["probes"].items() if k in self.pending})
         self.pending = [p for p in self.pending if p not in self.probes]
         if got["probe_error"]:
+            # The child's words stay out: student code can send this frame with any text.
             self._event("probes_unavailable", None,
-                        f"The checks could not be loaded ({got['probe_error']}); this is a "
-                        "problem with the grader, not with your notebook.")
+                        "The checks could not be loaded; this is a problem with the grader, "
+                        "not with your notebook.")
         if got["job_end"]:
             return self._stop()  # everything was reported, however the sandbox ended afterwards
         running = got["running"]
@@ -154,11 +155,15 @@ class Rerun:
             self._out_of_time(running[1] if in_cell else None)
             return self._stop()
         kind, status, what = failure(res, lim)
+        said = what  # the cell's error, for the instructor (results' cells)
         if got["fatal"]:
-            kind, status, what = "grader_error", "crashed", f"broke the grader ({got['fatal']})"
+            # The child's own words go to the cell's error only: student code can send this
+            # frame, so the event (which students read) says it in fixed words.
+            kind, status, what = "grader_error", "crashed", "broke the grader"
+            said = f"{what} ({got['fatal']})"
         if running and running[0] == "cell" and running[1] not in self.culprits:
             i = running[1]
-            self.culprits[i] = {"status": status, "error": f"{what[0].upper()}{what[1:]}."}
+            self.culprits[i] = {"status": status, "error": f"{said[0].upper()}{said[1:]}."}
             self._event(kind, i, f"{name(i)} {what}; grading went on without it.")
             return None  # run again without it
         if running and running[0] == "probe" and set(running[1]) & set(self.pending):

@@ -399,7 +399,13 @@ def _public_summary(entry: SubmissionResult, questions: Sequence[str]) -> tuple[
             parts.append(f"{question}:\n  " + "\n  ".join(_case_lines(failed)))
         else:
             parts.append(f"{question}: all public tests passed")
-    return "\n".join(parts), ok
+    return "\n".join([PUBLIC_NOTE, *parts]), ok
+
+
+# What the box is: the checks of grader.check, worth nothing (hw3.cases.feedback, docs/rubric.md).
+PUBLIC_NOTE = ("Public tests carry no points: your score comes from hidden tests of the same "
+               "properties on other inputs. For the details of a failed public test, run its "
+               "grader.check cell in your notebook.")
 
 
 def gradescope_score(entry: SubmissionResult, config: Mapping[str, Any]) -> float:
