@@ -43,6 +43,7 @@ GRADESCOPE_JUDGING = Budget(case_seconds=timeouts.GRADESCOPE_JUDGE_CASE_SECONDS,
                             submission_seconds=timeouts.GRADESCOPE_JUDGE_SUBMISSION_SECONDS)
 NOBODY = 65534  # the unprivileged-user sandbox's uid for student code
 ISOLATION_ENV = "HW3_GRADESCOPE_ISOLATION"  # instructors' override of the choice below
+ID_FIELD_ENV = "HW3_GRADESCOPE_ID_FIELD"  # "email": variants keyed by e-mail, not the SID
 
 # Otter's defaults for the otter_config.json keys that shape Gradescope's results
 # (otter.run.run_autograder.autograder_config.AutograderConfig).
@@ -310,10 +311,12 @@ class _Results:
             return True
 
 
-def grade_upload(root: Path, timeout: float, requested: str,
-                 config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Grade root/submission: (results.json content, the engine's entry or None)."""
+def grade_upload(root: Path, timeout: float, requested: str, config: dict[str, Any],
+                 id_field: str = "sid") -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Grade root/submission: (results.json content, the engine's entry or None), against the
+    variant of the submitter Gradescope names (``id_field``: "sid" or "email")."""
     from hw3.grading.grade import Options, grade_paths, questions_summary
+    from hw3.grading.identity import gradescope_id
     from hw3.grading.submission import discover, read
 
     start = time.monotonic()
@@ -334,8 +337,10 @@ def grade_upload(root: Path, timeout: float, requested: str,
                                   time.monotonic() - start), None
     # The judges' budget fits between the notebook's limit and the deadline, so an overrun
     # costs its cases, never the partial scores of the whole submission.
+    submitter = gradescope_id(root / "submission_metadata.json", id_field)
     graded = grade_paths(subs, Options(workers=1, timeout=timeout, cache_dir=None,
-                                       isolation=isolation.mode, judge_budget=GRADESCOPE_JUDGING))
+                                       isolation=isolation.mode, judge_budget=GRADESCOPE_JUDGING,
+                                       gradescope_id=submitter))
     entry = graded["submissions"][0]
     return gradescope_results(entry, graded["questions"], config, isolation,
                               time.monotonic() - start), entry
@@ -353,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--isolation", default=os.environ.get(ISOLATION_ENV, "gradescope"),
                         choices=["gradescope", "bubblewrap", "unprivileged-user", "none"],
                         help="gradescope (default): bubblewrap, else unprivileged-user as root")
+    parser.add_argument("--id-field", default=os.environ.get(ID_FIELD_ENV, "sid"),
+                        choices=["sid", "email"], help="which of the submitter's fields in "
+                        "submission_metadata.json picks the variant (default: sid)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     results_dir = args.root / "results"
@@ -377,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     timer.daemon = True
     timer.start()
     try:
-        out, entry = grade_upload(args.root, args.timeout, args.isolation, config)
+        out, entry = grade_upload(args.root, args.timeout, args.isolation, config,
+                                  args.id_field)
     except Exception as e:  # noqa: BLE001 - the student still gets a results.json
         from hw3.grading.grade import questions_summary
 

@@ -117,6 +117,11 @@ def report_html(data: ReportData, matching: Matching | None) -> str:
         sections.insert(3, ("manual", "Explanations"))
         banner = report_banner(data.manual) if data.manual.provisional else None
         section = report_section(data.manual, {s.id: s.file for s in data.subs})
+    from hw3.report import variants
+
+    variants_section = variants.report_section(data, matching)
+    if variants_section is not None:
+        sections.insert(-1, ("variants", "Variants"))
     question_stats = stats.question_stats(data)
     case_stats = stats.case_stats(data)
     failures = []
@@ -128,6 +133,7 @@ def report_html(data: ReportData, matching: Matching | None) -> str:
     return _env.get_template("report.html.j2").render(
         title=f"{data.assignment.upper()} grading report", d=data, facts=facts,
         sections=sections, banner=banner, manual_section=section,
+        variants_section=variants_section,
         attention=stats.attention(data),
         histogram=plots.histogram(totals, possible) if totals else None,
         questions=question_stats,
@@ -158,7 +164,10 @@ def feedback_html(data: ReportData, s: Sub) -> str:
 
         section = feedback_section(data.manual, s.id)
     notes = [str(ev.get("message") or "").strip() for ev in s.events]
+    from hw3.report.variants import feedback_section as variant_numbers
+
     return _env.get_template("feedback.html.j2").render(
+        variants_section=variant_numbers(s),
         title=f"{data.assignment.upper()} feedback: {s.id}", assignment=data.assignment.upper(),
         d=data, s=s, notes=[n for n in notes if n], questions=questions,
         manual_section=section)
