@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from hw3.grading.results import CaseResult
-from hw3.report import plots, stats
+from hw3.report import plots, stats, variants
 from hw3.report.model import EPS, ReportData, Sub
 from hw3.report.roster import Matching
 from hw3.report.text import clip, disp, pct, when
@@ -117,9 +117,7 @@ def report_html(data: ReportData, matching: Matching | None) -> str:
         sections.insert(3, ("manual", "Explanations"))
         banner = report_banner(data.manual) if data.manual.provisional else None
         section = report_section(data.manual, {s.id: s.file for s in data.subs})
-    from hw3.report import variants
-
-    variants_section = variants.report_section(data, matching)
+    variants_section = variants.report_section(_env, data, matching)
     if variants_section is not None:
         sections.insert(-1, ("variants", "Variants"))
     question_stats = stats.question_stats(data)
@@ -164,10 +162,8 @@ def feedback_html(data: ReportData, s: Sub) -> str:
 
         section = feedback_section(data.manual, s.id)
     notes = [str(ev.get("message") or "").strip() for ev in s.events]
-    from hw3.report.variants import feedback_section as variant_numbers
-
     return _env.get_template("feedback.html.j2").render(
-        variants_section=variant_numbers(s),
+        variants_section=variants.feedback_section(_env, s),
         title=f"{data.assignment.upper()} feedback: {s.id}", assignment=data.assignment.upper(),
         d=data, s=s, notes=[n for n in notes if n], questions=questions,
         manual_section=section)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from jinja2 import Environment
 from markupsafe import Markup
 
 from hw3.report.model import ReportData, Sub
@@ -61,12 +62,13 @@ def copies(data: ReportData, names: dict[str, str]) -> list[dict[str, Any]]:
     return rows
 
 
-def report_section(data: ReportData, matching: Any = None) -> Markup | None:
-    """The report's "Variants" section (None when no result has a variant)."""
+def report_section(env: Environment, data: ReportData, matching: Any = None
+                   ) -> Markup | None:
+    """The report's "Variants" section from ``env``'s templates (None when no result has a
+    variant)."""
     if not any(_variant(s) for s in data.subs):
         return None
-    from hw3.report.pages import _env
-
+    _env = env
     names: dict[str, str] = {}
     if matching is not None:
         for entry, _ in matching.pairs:
@@ -75,12 +77,10 @@ def report_section(data: ReportData, matching: Any = None) -> Markup | None:
         groups=group_means(data), mismatches=mismatches(data), copies=copies(data, names)))
 
 
-def feedback_section(s: Sub) -> Markup | None:
+def feedback_section(env: Environment, s: Sub) -> Markup | None:
     """The student's own numbers on their feedback page (never an answer)."""
     v = _variant(s)
     p = v.get("params")
     if not isinstance(p, dict):
         return None
-    from hw3.report.pages import _env
-
-    return Markup(_env.get_template("feedback_variants.html.j2").render(v=v, p=p))
+    return Markup(env.get_template("feedback_variants.html.j2").render(v=v, p=p))
