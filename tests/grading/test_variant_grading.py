@@ -119,3 +119,12 @@ def test_gradescope_metadata_gives_the_sid_or_the_email(tmp_path) -> None:
     meta.write_text("{not json")
     assert gradescope_id(meta) is None
     assert gradescope_id(tmp_path / "absent.json") is None
+
+
+def test_the_master_picks_which_gradescope_field_is_the_id() -> None:
+    from hw3.cases.variants import Config, VariantError
+
+    assert Config.from_json({"salt": "x", "gradescope_id": "email"}).gradescope_id == "email"
+    assert Config.from_json({"salt": "x"}).gradescope_id == "sid"
+    with pytest.raises(VariantError, match="sid or email"):
+        Config.from_json({"salt": "x", "gradescope_id": "name"})

@@ -47,9 +47,11 @@ class Config:
     enabled: bool = False
     salt: str = ""
     ranges: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_RANGES))
+    # Which of the submitter's fields in Gradescope's submission_metadata.json is the id.
+    gradescope_id: str = "sid"
 
     def to_json(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "salt": self.salt,
+        return {"enabled": self.enabled, "salt": self.salt, "gradescope_id": self.gradescope_id,
                 "ranges": {k: list(v) for k, v in sorted(self.ranges.items())}}
 
     @classmethod
@@ -58,10 +60,14 @@ class Config:
         if not isinstance(data, dict):
             raise VariantError("the variants declaration should be a mapping "
                                "(enabled, salt, ranges)")
-        unknown = set(data) - {"enabled", "salt", "ranges"}
+        unknown = set(data) - {"enabled", "salt", "ranges", "gradescope_id"}
         if unknown:
             raise VariantError(f"unknown key(s) in the variants declaration: "
-                               f"{', '.join(sorted(unknown))} (known: enabled, salt, ranges)")
+                               f"{', '.join(sorted(unknown))} (known: enabled, salt, ranges, "
+                               "gradescope_id)")
+        gradescope_id = data.get("gradescope_id", "sid")
+        if gradescope_id not in ("sid", "email"):
+            raise VariantError("variants `gradescope_id:` should be sid or email")
         enabled, salt = data.get("enabled", True), data.get("salt", "")
         if not isinstance(enabled, bool):
             raise VariantError("variants `enabled:` should be true or false")
@@ -82,7 +88,7 @@ class Config:
                 raise VariantError(f"variants range {key}: {value!r} should be [low, high], "
                                    "whole numbers with 1 <= low and low + 5 <= high <= 1000")
             ranges[key] = (value[0], value[1])
-        return cls(enabled, salt, ranges)
+        return cls(enabled, salt, ranges, gradescope_id)
 
 
 def load_config() -> Config:

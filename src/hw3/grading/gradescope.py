@@ -358,9 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--isolation", default=os.environ.get(ISOLATION_ENV, "gradescope"),
                         choices=["gradescope", "bubblewrap", "unprivileged-user", "none"],
                         help="gradescope (default): bubblewrap, else unprivileged-user as root")
-    parser.add_argument("--id-field", default=os.environ.get(ID_FIELD_ENV, "sid"),
+    parser.add_argument("--id-field", default=os.environ.get(ID_FIELD_ENV),
                         choices=["sid", "email"], help="which of the submitter's fields in "
-                        "submission_metadata.json picks the variant (default: sid)")
+                        "submission_metadata.json picks the variant (default: the master's "
+                        "`gradescope_id:`, else sid)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     results_dir = args.root / "results"
@@ -385,8 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     timer.daemon = True
     timer.start()
     try:
+        from hw3.cases.variants import load_config
+
         out, entry = grade_upload(args.root, args.timeout, args.isolation, config,
-                                  args.id_field)
+                                  args.id_field or load_config().gradescope_id)
     except Exception as e:  # noqa: BLE001 - the student still gets a results.json
         from hw3.grading.grade import questions_summary
 
