@@ -35,7 +35,7 @@ def run_cells(cells: list[str], skip_heavy: bool = True) -> dict[str, Any]:
             continue
         # The reference cells are the project's own trusted code, run as a kernel would.
         code = compile(src.replace("from IPython.display import display", ""), "<cell>", "exec")
-        exec(code, env)  # noqa: S102
+        exec(code, env)
     return env
 
 

@@ -32,12 +32,12 @@ def find_root(start: Path | None = None, needs: Iterable[str | Path] = (MASTER,)
               what: str | None = None) -> Path:
     """The repository root: the nearest folder at or above ``start`` (the working directory)
     that holds every path of ``needs``; else the checkout this package lives in, if it does."""
-    needs = [Path(n) for n in needs]
+    paths = [Path(n) for n in needs]
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents, PACKAGE_DIR.parent.parent):
-        if all((folder / n).exists() for n in needs):
+        if all((folder / n).exists() for n in paths):
             return folder
-    wanted = what or " and ".join(n.as_posix() for n in needs)
+    wanted = what or " and ".join(n.as_posix() for n in paths)
     raise LayoutError(f"cannot find {wanted}: run this from the repository")
 
 

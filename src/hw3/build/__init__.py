@@ -51,6 +51,7 @@ from hw3.build.prairielearn import prairielearn_files
 from hw3.build.products import (
     CHECKS_ZIP,
     MANUAL_DATA,
+    VARIANTS_DATA,
     Layout,
     package_files,
     package_tree,
@@ -58,6 +59,8 @@ from hw3.build.products import (
     zip_bytes,
 )
 from hw3.build.reference import expected_files, record_reference, verify_reference
+from hw3.build.variant_check import SAMPLE as VARIANT_SAMPLE
+from hw3.build.variant_check import check_reference, read_config, variants_json, without_config
 from hw3.cases import EXPECTED_PUBLIC
 from hw3.layout import PACKAGE_DIR
 from hw3.marking.rubric import manual_data
@@ -98,12 +101,13 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
 
     cases = master_cases(read_test_cells(master))
     use_master(cases)
+    variants = read_config(master)  # the course's salt and ranges (hw3/cases/variants.json)
 
     with tempfile.TemporaryDirectory(prefix="hw3-build-") as tmp:
         tmp_path = Path(tmp)
         stage, dist = tmp_path / "stage", tmp_path / "dist"
         stage.mkdir()
-        shutil.copy(layout.master, stage / "hw3.ipynb")
+        nbformat.write(without_config(master), stage / "hw3.ipynb")
         shutil.copy(layout.requirements, stage / "requirements.txt")
         write_zip(stage / CHECKS_ZIP, package_files(student=True, data={}, master=cases))
 
@@ -119,8 +123,9 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         recorded = record_reference(solution, ref_dir,
                                     zip_bytes(package_files(False, {}, cases)))
         verify_reference(recorded)
-        data = expected_files(recorded)
-        student_zip = zip_bytes(package_files(True, {EXPECTED_PUBLIC: data[EXPECTED_PUBLIC]},
+        data = {**expected_files(recorded), VARIANTS_DATA: variants_json(variants)}
+        student_zip = zip_bytes(package_files(True, {EXPECTED_PUBLIC: data[EXPECTED_PUBLIC],
+                                                     VARIANTS_DATA: data[VARIANTS_DATA]},
                                               cases))
         full_zip = zip_bytes(package_files(False, data, cases))
 
@@ -131,6 +136,11 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         shutil.copy(dist / "autograder" / "hw3.ipynb", run_dir / "hw3.ipynb")
         executed = execute_except_export(solution, run_dir)
         require_checks_passed(executed)
+
+        say(f"checking the reference on {VARIANT_SAMPLE} variants")
+        checked = check_reference(solution, variants, VARIANT_SAMPLE)
+        say(f"the reference is right on all {checked.variants} variants "
+            f"({checked.seconds:.1f} s)")
 
         say("writing the products")
         for path, blob in data.items():
@@ -156,12 +166,12 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
     return BuildResult(target.root, [target.root / p for p in target.products()])
 
 
-def stale_products(root: Path) -> list[str]:
+def stale_products(root: Path, progress: Any = None) -> list[str]:
     """Build into a temporary folder and say, one sentence per product, which committed
     products differ from it by more than another CPU's float noise (see
     ``hw3.build.equivalence``), naming the nested member that differs."""
     with tempfile.TemporaryDirectory(prefix="hw3-check-") as tmp:
-        build(root, Path(tmp))
+        build(root, Path(tmp), progress)
         return product_differences(root, Path(tmp))
 
 

@@ -17,6 +17,7 @@ from hw3.build.prairielearn import FILES as PRAIRIELEARN_FILES
 from hw3.build.prairielearn import FOLDER as PRAIRIELEARN_FOLDER
 from hw3.cases import EXPECTED_HIDDEN, EXPECTED_PUBLIC
 from hw3.cases.declared import MASTER_FILE
+from hw3.cases.variants import VARIANTS_FILE
 from hw3.layout import ASSIGNMENT, MASTER, PACKAGE_DIR
 from hw3.marking.rubric import MANUAL_FILE
 
@@ -29,6 +30,9 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 # The recorded data, each file in the package whose trust it shares: the public expectations
 # ship with the checks, the hidden ones stay with the grader, the manual questions with marking.
 MANUAL_DATA = f"marking/{MANUAL_FILE}"
+# The course's variants (salt and ranges): they ship with the checks, which compute a student's
+# numbers from them; never anyone's answers (``hw3.grading.variant_answers``).
+VARIANTS_DATA = f"cases/{VARIANTS_FILE}"
 
 
 @dataclass
@@ -78,7 +82,7 @@ class Layout:
             "solutions/hw3.ipynb", "autograder/hw3-autograder.zip",
             f"src/hw3/{EXPECTED_PUBLIC}", f"src/hw3/{EXPECTED_HIDDEN}",
             f"src/hw3/cases/{MASTER_FILE}",
-            f"src/hw3/{MANUAL_DATA}",
+            f"src/hw3/{MANUAL_DATA}", f"src/hw3/{VARIANTS_DATA}",
             *(f"{PRAIRIELEARN_FOLDER}/{f}" for f in PRAIRIELEARN_FILES),
         )]
 

@@ -167,6 +167,8 @@ class Grader(otter.Notebook):
     """Otter's grader for this notebook: its checks follow the notebook's file through a rename,
     and its export hands in that file and nothing else (see the module's text)."""
 
+    _notebook: str | None  # Otter's: the notebook file the checks read
+
     def __init__(self) -> None:
         super().__init__(None if self._grading_mode else _notebook_with_tests())
 

@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         root = args.root or find_root()
         if args.check:
-            stale = stale_products(root)
+            stale = stale_products(root, progress=lambda msg: print(f"- {msg}",
+                                                                    file=sys.stderr))
             if stale:
                 print("out of step with assignment/hw3.ipynb (run `hw3 build`), beyond "
                       "another CPU's float noise:\n  " + "\n  ".join(stale), file=sys.stderr)

@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "LMS files (with --roster), report.html and feedback pages here")
     p.add_argument("--json", type=Path, metavar="FILE", help="(also) write the grading "
                    "results (JSON) to FILE; at least one of --out and --json is needed")
-    p.add_argument("--roster", type=Path, metavar="FILE", help="roster CSV for LMS exports "
-                   "(with --out)")
+    p.add_argument("--roster", type=Path, metavar="FILE", help="roster CSV: whose submission "
+                   "each is (its student_id picks the variant) and LMS exports (with --out)")
     p.add_argument("--workers", type=int, default=2, metavar="N",
                    help="submissions graded at once (default 2)")
     p.add_argument("--timeout", type=float, default=timeouts.SUBMISSION_SECONDS, metavar="S",
@@ -72,12 +72,16 @@ def run(args: argparse.Namespace) -> int:
         args.roster = choice.path
         if choice.note:
             print(f"hw3 grade: {choice.note}", file=sys.stderr)
+    roster_ids: dict[str, str] = {}
     if args.roster is not None:
         from hw3.report import read_roster
 
-        read_roster(args.roster)  # a bad roster stops the run before any grading
+        # A bad roster stops the run before any grading; its ids say whose variant each is.
+        roster_ids = {e.submission: e.student_id for e in read_roster(args.roster)
+                      if e.student_id.strip()}
     options = Options(workers=max(1, args.workers), timeout=args.timeout,
-                      cell_timeout=args.cell_timeout, isolation=args.isolation)
+                      cell_timeout=args.cell_timeout, isolation=args.isolation,
+                      roster_ids=roster_ids)
     if not _isolation_ok(args.isolation):
         return 3
     if args.no_cache:

@@ -29,6 +29,8 @@ from hw3.cases import CASES, QUESTIONS, feedback, judge
 from hw3.cases.checking import Verdict
 from hw3.grading import timeouts
 from hw3.grading.cache import Cache, autograder_key, default_cache_dir
+from hw3.grading.copying import right_for_others
+from hw3.grading.identity import Identity, declared_id, resolve, same_identity
 from hw3.grading.judging import Budget, JudgePool
 from hw3.grading.registry import load_expected
 from hw3.grading.results import (
@@ -44,6 +46,7 @@ from hw3.grading.results import (
 from hw3.grading.stored import fit_entry
 from hw3.grading.submission import Submission, read, strip_otter_cells, unique_ids
 from hw3.grading.tree import Found, find, first_of_each
+from hw3.grading.variant_answers import expected_with
 from hw3.layout import ASSIGNMENT, clean_json, clean_text
 from hw3.marking.rubric import manual_summary
 
@@ -57,6 +60,10 @@ class Options:
     isolation: str = "auto"  # "auto" | "bubblewrap" | "unprivileged-user" | "none"
     judge_budget: Budget = field(default_factory=Budget)  # time and memory to judge one
     shard: Any = None  # hw3.grading.shards.Shard: grade only its part of the class
+    # The roster's student ids by submission id (``hw3 grade --roster``): whose variant each is.
+    roster_ids: dict[str, str] = field(default_factory=dict)
+    # Gradescope's submitter (SID or e-mail, from submission_metadata.json): the one upload's.
+    gradescope_id: str | None = None
 
 
 # ----------------------------------------------------------------------------- results
@@ -118,15 +125,29 @@ def internal_error(sub: Submission, error: BaseException) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- one submission
 
 
+def identity_of(sub: Submission, roster: str | None = None,
+                gradescope: str | None = None) -> Identity:
+    """Whose submission it is (``hw3.grading.identity``): the roster's id, Gradescope's, or
+    the notebook's own ``STUDENT_ID``."""
+    return resolve(declared_id(sub.cells), roster, gradescope)
+
+
 def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
-              judges: JudgePool | None = None) -> dict[str, Any]:
+              judges: JudgePool | None = None, identity: Identity | None = None,
+              class_ids: Iterable[str] | None = None) -> dict[str, Any]:
     """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
-    processes; None: in this process, unbounded, for trusted data only)."""
+    processes; None: in this process, unbounded, for trusted data only) against the variant of
+    ``identity`` (default: the notebook's own id); ``class_ids``: the other students, whose
+    variants the answers are compared with (``hw3.grading.copying``)."""
     start = time.monotonic()
+    who = identity or identity_of(sub)
     run = execute(sub, worker)
     probes = probe_data(run)
-    verdicts, notes = judge_probes(probes, expected, judges)
-    return record(sub, run, probes, verdicts, notes, time.monotonic() - start)
+    verdicts, notes = judge_probes(probes, expected, judges, who.student_id)
+    entry = record(sub, run, probes, verdicts, notes, time.monotonic() - start, who)
+    entry["variant"]["right_for_others"] = right_for_others(probes, who.student_id,
+                                                            class_ids or ())
+    return entry
 
 
 def execute(sub: Submission, worker: Any) -> dict[str, Any]:
@@ -148,11 +169,14 @@ def probe_data(run: dict[str, Any]) -> dict[str, str]:
 
 
 def judge_probes(probes: dict[str, str], expected: dict[str, Any],
-                 judges: JudgePool | None) -> tuple[dict[str, Verdict], list[str]]:
-    """Every case's verdict, and notes on the judges' budget (None: judged in this process)."""
+                 judges: JudgePool | None, student_id: str = ""
+                 ) -> tuple[dict[str, Verdict], list[str]]:
+    """Every case's verdict against ``student_id``'s variant, and notes on the judges' budget
+    (None: judged in this process)."""
     if judges is None:
-        return judge_all(probes, expected), []
-    return judges.judge_all(probes, list(CASES))
+        return judge_all(probes, expected_with(expected, student_id) if student_id
+                         else expected), []
+    return judges.judge_all(probes, list(CASES), student_id)
 
 
 def judge_all(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Verdict]:
@@ -162,18 +186,21 @@ def judge_all(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Ver
 
 
 def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
-           verdicts: dict[str, Verdict], notes: list[str], seconds: float) -> dict[str, Any]:
+           verdicts: dict[str, Verdict], notes: list[str], seconds: float,
+           identity: Identity | None = None) -> dict[str, Any]:
     """The submission's result entry: scores, what happened while it ran, and messages."""
     result = scores(verdicts)
     events = list(run.get("events", []))
     events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
-    messages = [e.get("message", "") for e in events] + sub.notes
+    who = identity or identity_of(sub)
+    messages = [e.get("message", "") for e in events] + sub.notes + [who.note()]
     if len(probes) < len(CASES):
         messages.append("Some checks could not run because the notebook stopped first.")
     return fit_entry(SubmissionResult(
         str(sub.path), sub.id, "graded", " ".join(m for m in messages if m), result, events,
         cells=run.get("cells", []), isolation=run.get("isolation", ""),
-        seconds=round(seconds, 3), explanations=sub.explanations).to_json())
+        seconds=round(seconds, 3), explanations=sub.explanations,
+        variant=who.to_json()).to_json())
 
 
 # ----------------------------------------------------------------------------- a class
@@ -211,7 +238,11 @@ def grade_paths(paths: Iterable[Path | Found], options: Options | None = None,
     cache = results_cache(options, key, mode)
     everyone = Cache(options.cache_dir, "")  # the whole cache folder, whatever the key
     everyone.untaint()
-    results, todo = read_all(found, ids, cache, progress)
+    results, todo = read_all(found, ids, cache, progress, options)
+    # Everyone whose variant a submission's answers are compared with: the roster's ids and
+    # the ids the notebooks declare.
+    class_ids = sorted({*options.roster_ids.values(), *(declared_id(s.cells) for _, s in todo)}
+                       - {""})
 
     limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
     n = max(1, min(options.workers, len(todo)))
@@ -246,7 +277,9 @@ def grade_paths(paths: Iterable[Path | Found], options: Options | None = None,
     def work(sub: Submission) -> dict[str, Any] | None:
         worker = free.get()
         try:
-            result = grade_one(sub, worker, expected, judges)
+            result = grade_one(sub, worker, expected, judges,
+                               identity_of(sub, options.roster_ids.get(sub.id),
+                                           options.gradescope_id), class_ids)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
             return None if stopping.is_set() else internal_error(sub, e)
         finally:
@@ -328,15 +361,19 @@ def results_cache(options: Options, key: str, mode: str) -> Cache:
 
 
 def read_all(files: list[Found], ids: dict[Path, str], cache: Cache,
-             progress: Callable[[int], Any] | None
+             progress: Callable[[int], Any] | None, options: Options | None = None
              ) -> tuple[dict[int, dict[str, Any]], list[tuple[int, Submission]]]:
-    """Read every file: the entries already known (unreadable, or cached) by index, and the
-    submissions still to grade."""
+    """Read every file: the entries already known (unreadable, or cached for the same
+    authoritative id) by index, and the submissions still to grade."""
     results: dict[int, dict[str, Any]] = {}
     todo: list[tuple[int, Submission]] = []
     for i, found in enumerate(files):
         sub = read(found, ids[found.path])
         hit = cache.get(sub) if sub.readable else None
+        opts = options or Options(cache_dir=None)
+        if hit is not None and not same_identity(hit.get("variant"), identity_of(
+                sub, opts.roster_ids.get(sub.id), opts.gradescope_id)):
+            hit = None  # graded for another id (the roster changed): grade it again
         if not sub.readable:
             results[i] = unreadable(sub)
         elif hit is not None:

@@ -45,6 +45,7 @@ GRADESCOPE_JUDGING = Budget(case_seconds=timeouts.GRADESCOPE_JUDGE_CASE_SECONDS,
 NOBODY = 65534  # the unprivileged-user sandbox's uid for student code
 LOCK_DEPTH = 64  # folders deep that lock_down opens (descriptors held at once)
 ISOLATION_ENV = "HW3_GRADESCOPE_ISOLATION"  # instructors' override of the choice below
+ID_FIELD_ENV = "HW3_GRADESCOPE_ID_FIELD"  # "email": variants keyed by e-mail, not the SID
 
 # Otter's defaults for the otter_config.json keys that shape Gradescope's results
 # (otter.run.run_autograder.autograder_config.AutograderConfig).
@@ -399,9 +400,12 @@ class Upload:
 
 
 def grade_folder(root: Path, timeout: float, requested: str,
-                 folders: Folders = GRADESCOPE) -> Upload:
-    """Grade the one upload in root/folders.upload with the sandboxed engine."""
+                 folders: Folders = GRADESCOPE, id_field: str = "sid") -> Upload:
+    """Grade the one upload in root/folders.upload with the sandboxed engine, against the
+    variant of the submitter Gradescope names in root/submission_metadata.json (``id_field``:
+    "sid" or "email"; no such file: the notebook's own id)."""
     from hw3.grading.grade import Options, grade_paths, questions_summary
+    from hw3.grading.identity import gradescope_id
     from hw3.grading.submission import read
     from hw3.grading.tree import find
 
@@ -420,16 +424,19 @@ def grade_folder(root: Path, timeout: float, requested: str,
         return Upload(None, isolation, questions)
     # The judges' budget fits between the notebook's limit and the deadline, so an overrun
     # costs its cases, never the partial scores of the whole submission.
+    submitter = gradescope_id(root / "submission_metadata.json", id_field)
     graded = grade_paths(subs, Options(workers=1, timeout=timeout, cache_dir=None,
-                                       isolation=isolation.mode, judge_budget=GRADESCOPE_JUDGING))
+                                       isolation=isolation.mode, judge_budget=GRADESCOPE_JUDGING,
+                                       gradescope_id=submitter))
     return Upload(graded["submissions"][0], isolation, graded["questions"])
 
 
-def grade_upload(root: Path, timeout: float, requested: str,
-                 config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Grade root/submission: (results.json content, the engine's entry or None)."""
+def grade_upload(root: Path, timeout: float, requested: str, config: dict[str, Any],
+                 id_field: str = "sid") -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Grade root/submission: (results.json content, the engine's entry or None), against the
+    variant of the submitter Gradescope names (``id_field``: "sid" or "email")."""
     start = time.monotonic()
-    done = grade_folder(root, timeout, requested)
+    done = grade_folder(root, timeout, requested, id_field=id_field)
     return gradescope_results(done.entry, done.questions, config, done.isolation,
                               time.monotonic() - start), done.entry
 
@@ -446,13 +453,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--isolation", default=os.environ.get(ISOLATION_ENV, "gradescope"),
                         choices=["gradescope", "bubblewrap", "unprivileged-user", "none"],
                         help="gradescope (default): bubblewrap, else unprivileged-user as root")
+    parser.add_argument("--id-field", default=os.environ.get(ID_FIELD_ENV),
+                        choices=["sid", "email"], help="which of the submitter's fields in "
+                        "submission_metadata.json picks the variant (default: the master's "
+                        "`gradescope_id:`, else sid)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     config = otter_config(args.root / "source")
     result: dict[str, Any] = {}
 
     def grade() -> dict[str, Any]:
-        out, result["entry"] = grade_upload(args.root, args.timeout, args.isolation, config)
+        from hw3.cases.variants import load_config
+
+        out, result["entry"] = grade_upload(args.root, args.timeout, args.isolation, config,
+                                            args.id_field or load_config().gradescope_id)
         return out
 
     def late() -> dict[str, Any]:

@@ -68,9 +68,10 @@ class Judges:
         self._ready = False
         self._spawn()
 
-    def judge_all(self, probes: dict[str, str], case_ids: list[str]
+    def judge_all(self, probes: dict[str, str], case_ids: list[str], student_id: str = ""
                   ) -> tuple[dict[str, Verdict], list[str]]:
-        """Verdicts for ``case_ids`` from their encoded probe data, and notes on overruns."""
+        """Verdicts for ``case_ids`` from their encoded probe data, and notes on overruns;
+        the varied cases are judged against ``student_id``'s variant (blank: the book's)."""
         verdicts: dict[str, Verdict] = {}
         notes: list[str] = []
         spent = [0.0]  # seconds spent waiting for verdicts (not for the process to start)
@@ -84,7 +85,7 @@ class Judges:
                 notes.append(f"{why}: {len(todo)} checks were not finished and count as failed.")
                 break
             try:
-                self._judge(todo, probes, verdicts, spent)
+                self._judge(todo, probes, verdicts, spent, student_id)
             except JudgeOverrun as e:
                 case_id = next(c for c in todo if c not in verdicts)
                 verdicts[case_id] = Verdict.fail(f"Checking this answer {e} and was stopped.")
@@ -155,13 +156,13 @@ class Judges:
         self._ready = True
 
     def _judge(self, todo: list[str], probes: dict[str, str], verdicts: dict[str, Verdict],
-               spent: list[float]) -> None:
+               spent: list[float], student_id: str = "") -> None:
         if self._proc is None or self._proc.poll() is not None:
             self._restart()
         self._wait_ready()  # starting is the grader's time, not the submission's
         assert self._proc is not None and self._proc.stdin is not None
-        request = json.dumps({"ids": todo, "probes": {k: probes[k] for k in todo
-                                                      if k in probes}}).encode()
+        request = json.dumps({"ids": todo, "student_id": student_id,
+                              "probes": {k: probes[k] for k in todo if k in probes}}).encode()
         start = time.monotonic()
         deadline = start + self.budget.submission_seconds - spent[0]
         try:
@@ -222,11 +223,11 @@ class JudgePool:
         self._idle: list[Judges] = list(self._all)
         self._busy_since: dict[int, float] = {}
 
-    def judge_all(self, probes: dict[str, str], case_ids: list[str]
+    def judge_all(self, probes: dict[str, str], case_ids: list[str], student_id: str = ""
                   ) -> tuple[dict[str, Verdict], list[str]]:
         judges = self._take()
         try:
-            return judges.judge_all(probes, case_ids)
+            return judges.judge_all(probes, case_ids, student_id)
         finally:
             with self._cond:
                 self._busy_since.pop(id(judges), None)
@@ -345,9 +346,15 @@ def serve(cfg: dict[str, Any]) -> None:
         (n,) = _HDR.unpack(header)
         request = json.loads(stdin.read(n))
         probes = request.get("probes", {})
+        student_id = request.get("student_id") or ""
+        mine = expected
+        if student_id and cases.__name__ == "hw3.cases":
+            from hw3.grading.variant_answers import expected_with  # the variant's answers
+
+            mine = expected_with(expected, str(student_id))
         for case_id in request.get("ids", []):
             try:
-                verdict = judge(CASES[case_id], probes.get(case_id), expected)
+                verdict = judge(CASES[case_id], probes.get(case_id), mine)
             except MemoryError:
                 os._exit(3)  # the parent sees the process gone and restarts it
             _send(stdout, {"case": case_id, "ok": verdict.ok,

@@ -15,6 +15,9 @@ import hw3.grading.judges  # noqa: F401 - registers the hidden cases, with their
 from hw3.cases import EXPECTED_HIDDEN, EXPECTED_PUBLIC, read_expected
 from hw3.cases.checking import use_slips
 from hw3.grading import slips
+from hw3.grading.variant_answers import expected_with
+
+__all__ = ["expected_with", "load_expected"]
 
 use_slips(slips)
 

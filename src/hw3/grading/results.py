@@ -216,6 +216,9 @@ class SubmissionResult:
     cells: list[Any] | None = None
     explanations: dict[str, Any] | None = None
     cached: bool | None = None
+    # Whose numbers it was graded with: student_id, source, declared, mismatch (the contract),
+    # and the variant's name and params; None: absent (unreadable submissions, old results).
+    variant: dict[str, Any] | None = None
 
     @property
     def score(self) -> float:
@@ -251,6 +254,8 @@ class SubmissionResult:
             out["explanations"] = self.explanations
         if self.cached is not None:
             out["cached"] = self.cached
+        if self.variant is not None:
+            out["variant"] = dict(self.variant)
         return out
 
     @classmethod
@@ -289,7 +294,12 @@ class SubmissionResult:
         _bounded(cases, MAX_ITEMS, f"{where}.cases")
         _bounded(events, MAX_ITEMS, f"{where}.events")
         isolation, cells, explanations = s.get("isolation"), s.get("cells"), s.get("explanations")
-        cached = s.get("cached")
+        cached, variant = s.get("cached"), s.get("variant")
+        if variant is not None and not (isinstance(variant, Mapping) and
+                                        isinstance(variant.get("student_id"), str) and
+                                        isinstance(variant.get("source"), str)):
+            raise ResultsError(f"results: {where}.variant must be an object with a student_id "
+                               "and a source")
         scores = Scores(_need_number(s, "score", where), _need_number(s, "possible", where),
                         questions, [CaseResult.from_json(c, f"{where}.cases[{i}]")
                                     for i, c in enumerate(cases)])
@@ -299,7 +309,8 @@ class SubmissionResult:
                    seconds=_float(s.get("seconds"), f"{where}.seconds"),
                    cells=cells if isinstance(cells, list) else None,
                    explanations=dict(explanations) if isinstance(explanations, Mapping) else None,
-                   cached=cached if isinstance(cached, bool) else None)
+                   cached=cached if isinstance(cached, bool) else None,
+                   variant=dict(variant) if variant is not None else None)
 
     def grades_row(self, questions: Sequence[str]) -> list[str]:
         """grades.csv's cells: id, status, total, possible and each question's score."""

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from hw3.grading.results import CaseResult
-from hw3.report import plots, stats
+from hw3.report import plots, stats, variants
 from hw3.report.lms import lms_file_names
 from hw3.report.model import EPS, ReportData, Sub
 from hw3.report.roster import Matching
@@ -119,6 +119,9 @@ def report_html(data: ReportData, matching: Matching | None) -> str:
         sections.insert(3, ("manual", "Explanations"))
         banner = report_banner(data.manual) if data.manual.provisional else None
         section = report_section(data.manual, {s.id: s.file for s in data.subs})
+    variants_section = variants.report_section(_env, data, matching)
+    if variants_section is not None:
+        sections.insert(-1, ("variants", "Variants"))
     question_stats = stats.question_stats(data)
     case_stats = stats.case_stats(data)
     failures = []
@@ -130,6 +133,7 @@ def report_html(data: ReportData, matching: Matching | None) -> str:
     return _env.get_template("report.html.j2").render(
         title=f"{data.assignment.upper()} grading report", d=data, facts=facts,
         sections=sections, banner=banner, manual_section=section,
+        variants_section=variants_section,
         attention=stats.attention(data),
         histogram=plots.histogram(totals, possible) if totals else None,
         questions=question_stats,
@@ -161,6 +165,7 @@ def feedback_html(data: ReportData, s: Sub) -> str:
         section = feedback_section(data.manual, s.id)
     notes = [str(ev.get("message") or "").strip() for ev in s.events]
     return _env.get_template("feedback.html.j2").render(
+        variants_section=variants.feedback_section(_env, s),
         title=f"{data.assignment.upper()} feedback: {s.id}", assignment=data.assignment.upper(),
         d=data, s=s, notes=[n for n in notes if n], questions=questions,
         manual_section=section)

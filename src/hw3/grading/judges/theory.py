@@ -217,6 +217,23 @@ def _own_count(got: dict[str, Any]) -> tuple[int, int] | None:
         return None
     return sum(weights), sum(counts)
 
+def _of_own_network(got: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Whether every number in the student's shapes and bias sizes is one of the layer sizes
+    of the network the student was given (the expected shapes hold all five)."""
+    def numbers(value: Any) -> set[Any]:
+        if isinstance(value, list):
+            return set().union(*(numbers(v) for v in value)) if value else set()
+        return {as_int(value)}
+
+    try:
+        sizes = numbers(answer_value(expected["q4_4_weight_shapes"]))
+        mine = numbers(answer_value(got["q4_4_weight_shapes"])) | numbers(
+            answer_value(got["q4_4_bias_sizes"]))
+    except (TypeError, ValueError, KeyError):
+        return False
+    return mine <= sizes
+
+
 @verdict_of
 def judge_4_4_count(got: dict[str, Any], expected: dict[str, Any]) -> None:
     mine = _int_answer(got, "q4_4_n_params")
@@ -225,8 +242,9 @@ def judge_4_4_count(got: dict[str, Any], expected: dict[str, Any]) -> None:
         return
     own = _own_count(got)
     # A total that follows from the student's own (wrong) shapes or sizes is not a second
-    # mistake: those cost points in their own cases.
-    if own is not None and mine == sum(own):
+    # mistake: those cost points in their own cases. Only shapes of the student's own network
+    # count (made of its sizes): a total carried from another variant's shapes is not.
+    if own is not None and mine == sum(own) and _of_own_network(got, expected):
         return
     hint = "count the weights and the biases of all four layers"
     if own is not None and mine == own[0]:
@@ -234,15 +252,15 @@ def judge_4_4_count(got: dict[str, Any], expected: dict[str, Any]) -> None:
     raise Reject(f"`q4_4_n_params` = {mine} is not the number of parameters.", hint)
 
 def _judge_int(name: str, hint: str = "", carried: Any = None):
-    """A whole-number answer; ``carried(got)`` gives the value that follows from the student's
-    own earlier answers, also accepted (their mistake is graded where it was made)."""
+    """A whole-number answer; ``carried(got, expected)`` gives the value that follows from the
+    student's own earlier answers, also accepted (their mistake is graded where it was made)."""
 
     @verdict_of
     def judge(got: dict[str, Any], expected: dict[str, Any]) -> None:
         mine = _int_answer(got, name)
         right = as_int(answer_value(expected[name]))
         if mine == right or (carried is not None and mine is not None and
-                             mine == carried(got)):
+                             mine == carried(got, expected)):
             return
         raise Reject(f"`{name}` = {mine} is not right.", hint(got, expected) if callable(hint)
                      else hint)
@@ -262,25 +280,40 @@ def _hint_4_5(name: str, base: str):
 
     return hint
 
-# Part 2 of 4.6: D_i = D_o = 1 and K = D = 10.
+# Part 2 of 4.6 in the book: D_i = D_o = 1 and K = D = 10. A variant's K and D come with its
+# expected data (``hw3.grading.variant_answers``).
 Q4_6_BASE = {"D_i": 1, "D_o": 1, "K": 10, "D": 10}
+
+
+def _base_4_6(expected: Any) -> dict[str, int]:
+    variant = expected.get("variant") if isinstance(expected, dict) else None
+    if isinstance(variant, dict):
+        return {"D_i": 1, "D_o": 1, "K": int(variant["K"]), "D": int(variant["D"])}
+    return Q4_6_BASE
 
 def _own_extra(change: str):
     """The extra weights that follow from the student's own formula when ``change`` ("K" or
     "D") grows by one; None if the formula cannot be read or evaluated."""
 
-    def carried(got: dict[str, Any]) -> int | None:
+    def carried(got: dict[str, Any], expected: Any) -> int | None:
         try:
             expr = canonical(answer_expr(got["q4_6_n_weights"], "q4_6_n_weights"))
             if unknown_symbols(expr, Q4_6_SYMBOLS):
                 return None
-            base = {CANONICAL[k]: v for k, v in Q4_6_BASE.items()}
-            grown = {**base, CANONICAL[change]: Q4_6_BASE[change] + 1}
+            numbers = _base_4_6(expected)
+            base = {CANONICAL[k]: v for k, v in numbers.items()}
+            grown = {**base, CANONICAL[change]: numbers[change] + 1}
             return as_int(sp.simplify(expr.xreplace(grown) - expr.xreplace(base)))
         except (Reject, TypeError, ValueError, KeyError, AttributeError):
             return None
 
     return carried
+
+def _own_count_ok(got: dict[str, Any], expected: dict[str, Any], name: str, mine: int,
+                  change: str) -> bool:
+    right = as_int(answer_value(expected[name])) if name in expected else None
+    return mine == right or mine == _own_extra(change)(got, expected)
+
 
 _CHANGES = {"depth": {"depth", "deeper", "deepen", "deepening"},
             "width": {"width", "wider", "widen", "widening"}}
@@ -299,11 +332,15 @@ def judge_4_6_answer(got: dict[str, Any], expected: dict[str, Any]) -> None:
     right = str(answer_value(expected["q4_6_answer"])).strip().lower()
     if word == right:
         return
-    # The conclusion that follows from the student's own counts is not a second mistake.
+    # The conclusion that follows from the student's own counts is not a second mistake, when
+    # those counts are right or follow from the student's own formula (for the student's
+    # numbers: counts of another variant carry nothing).
     depth, width = (as_int(answer_value(got[n])) for n in ("q4_6_extra_weights_depth",
                                                            "q4_6_extra_weights_width"))
     if depth is not None and width is not None and depth != width and \
-            word == ("depth" if depth > width else "width"):
+            word == ("depth" if depth > width else "width") and \
+            _own_count_ok(got, expected, "q4_6_extra_weights_depth", depth, "K") and \
+            _own_count_ok(got, expected, "q4_6_extra_weights_width", width, "D"):
         return
     raise Reject(f"`q4_6_answer` = {word!r} is not right.",
                  "compare the two counts of extra weights you found")
