@@ -89,15 +89,24 @@ def test_a_fixture_without_loses_line_is_refused(tmp_path):
 # ----------------------------------------------------------------------------- the rates
 
 
+# The three runners' batches are independent: each its own unit for xdist (tests/conftest.py),
+# so that two of them run at once.
+GRADE = pytest.mark.xdist_group("bank-grade")
+
+
+@pytest.mark.slow
 def test_inprocess_catches_every_mistake_and_passes_every_right_answer(inprocess):
     _assert_perfect(inprocess[1])
 
 
+@pytest.mark.slow
+@GRADE
 def test_hw3_grade_catches_every_mistake_and_passes_every_right_answer(graded):
     _assert_perfect(graded[1])
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("bank-otter")
 def test_otter_catches_every_mistake_and_passes_every_right_answer(fixtures, root, tmp_path):
     # Two otter processes at a time, without the ungraded demonstrations (as for grade above),
     # and independent fixtures sharing notebooks (15 Otter runs rather than 80): each mistake
@@ -106,6 +115,7 @@ def test_otter_catches_every_mistake_and_passes_every_right_answer(fixtures, roo
     _assert_perfect(rates)
 
 
+@pytest.mark.slow
 def test_public_cases_signal_at_least_90_percent_of_the_code_mistakes(inprocess):
     # What a student sees before hand-in: every requirement a prompt states has a public case,
     # so nearly every realistic code mistake fails one (the share is measured on this bank).
@@ -197,6 +207,7 @@ def _check_messages(outcomes: list[bank.Outcome], expected: dict[str, Any]) -> l
     return problems
 
 
+@pytest.mark.slow
 def test_failing_cases_explain_themselves_without_giving_hidden_data_away(inprocess, expected):
     outcomes = inprocess[0]
     mistakes = [o for o in outcomes if o.fixture.kind == "mistake"]
@@ -204,10 +215,13 @@ def test_failing_cases_explain_themselves_without_giving_hidden_data_away(inproc
     assert _check_messages(outcomes, expected) == []
 
 
+@pytest.mark.slow
+@GRADE
 def test_hw3_grade_shows_the_same_kind_of_feedback(graded, expected):
     assert _check_messages(graded[0], expected) == []
 
 
+@pytest.mark.slow
 def test_recognisable_mistakes_get_their_hint(inprocess):
     by_name = {o.fixture.name: o for o in inprocess[0]}
     hints = {
