@@ -48,40 +48,30 @@ def _mark_needs(item: pytest.Item) -> None:
         item.add_marker("root")
 
 
-def _group(item: pytest.Item) -> str:
-    mark = item.get_closest_marker("xdist_group")
-    return str(mark.args[0] if mark and mark.args else mark.kwargs.get("name") if mark else "")
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Each test's markers for what it needs, set as it is collected (before -m reads them)."""
+    _mark_needs(item)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """How the two xdist workers share the suite (``--dist loadgroup --no-loadscope-reorder``).
-
-    A file is one unit by default (its module fixtures are made once), unless its tests say
-    ``pytest.mark.xdist_group``: the sandbox tests are one unit (their warm workers, one per
-    isolation mode, are made once per process, and no two unprivileged-user workers run jobs
-    as uid 65534 at the same time); a file with independent expensive fixtures splits into
-    several. Units are sent out longest first, so the last one to finish is short: units
-    with slow tests first, then by number of tests.
-    """
-    tests = Path(__file__).resolve().parent
-    for item in items:
-        _mark_needs(item)
-        if item.get_closest_marker("xdist_group") is None:
-            path = Path(str(item.fspath)).resolve().relative_to(tests)
-            name = "sandbox" if path.parts[0] == "sandbox" else path.as_posix()
-            item.add_marker(pytest.mark.xdist_group(name))
+    """The order the two xdist workers take the files in (``--dist loadfile
+    --no-loadscope-reorder``: one file each at a time, its module fixtures made once): files
+    with slow tests first, in their own order, then the others, most tests first, so that the
+    last file to finish is a short one. Tests keep their order within a file."""
     slow: set[str] = set()
     size: dict[str, int] = {}
     for item in items:
-        group = _group(item)
-        size[group] = size.get(group, 0) + 1
+        path = item.location[0]
+        size[path] = size.get(path, 0) + 1
         if item.get_closest_marker("slow"):
-            slow.add(group)
-    first = {g: i for i, g in enumerate(dict.fromkeys(map(_group, items)))}
-    items.sort(key=lambda it: (_group(it) not in slow,
-                               first[_group(it)] if _group(it) in slow else -size[_group(it)],
-                               first[_group(it)]))
+            slow.add(path)
+    first = {p: i for i, p in enumerate(dict.fromkeys(it.location[0] for it in items))}
+
+    def key(item: pytest.Item) -> tuple[bool, int, int]:
+        path = item.location[0]
+        return path not in slow, first[path] if path in slow else -size[path], first[path]
+
+    items.sort(key=key)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -89,19 +89,15 @@ def test_a_fixture_without_loses_line_is_refused(tmp_path):
 # in-process runner (a quick tool for developers) gives the same verdicts by construction and is
 # held to perfect rates on a quarter of the bank (test_verdicts_do_not_depend_on_the_slip_models)
 # and through `hw3 bank` (test_main_reports_the_rates): a third full batch would repeat the
-# first's claims. The two batches are independent: each its own unit for xdist
-# (tests/conftest.py), so that both run at once.
-GRADE = pytest.mark.xdist_group("bank-grade")
+# first's claims.
 
 
 @pytest.mark.slow
-@GRADE
 def test_hw3_grade_catches_every_mistake_and_passes_every_right_answer(graded):
     _assert_perfect(graded[1])
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("bank-otter")
 def test_otter_catches_every_mistake_and_passes_every_right_answer(fixtures, root, tmp_path):
     # Two otter processes at a time, without the ungraded demonstrations (as for grade above),
     # and independent fixtures sharing notebooks (15 Otter runs rather than 80): each mistake
@@ -111,7 +107,6 @@ def test_otter_catches_every_mistake_and_passes_every_right_answer(fixtures, roo
 
 
 @pytest.mark.slow
-@GRADE
 def test_public_cases_signal_at_least_90_percent_of_the_code_mistakes(graded):
     # What a student sees before hand-in: every requirement a prompt states has a public case,
     # so nearly every realistic code mistake fails one (the share is measured on this bank).
@@ -204,7 +199,6 @@ def _check_messages(outcomes: list[bank.Outcome], expected: dict[str, Any]) -> l
 
 
 @pytest.mark.slow
-@GRADE
 def test_failing_cases_explain_themselves_without_giving_hidden_data_away(graded, expected):
     outcomes = graded[0]
     mistakes = [o for o in outcomes if o.fixture.kind == "mistake"]
@@ -213,7 +207,6 @@ def test_failing_cases_explain_themselves_without_giving_hidden_data_away(graded
 
 
 @pytest.mark.slow
-@GRADE
 def test_recognisable_mistakes_get_their_hint(graded):
     by_name = {o.fixture.name: o for o in graded[0]}
     hints = {
