@@ -145,6 +145,7 @@ def test_normalize_joins_stream_outputs_the_kernel_split():
     ]
 
 
+@pytest.mark.slow
 def test_committed_products_match_a_fresh_build(root):
     # Builds into a temporary folder (Otter Assign, two real kernel runs) and compares bytes.
     proc = subprocess.run([sys.executable, "-m", "hw3.cli", "build", "--check", "--root",

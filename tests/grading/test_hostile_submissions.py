@@ -30,6 +30,7 @@ from hw3.sandbox import Worker
 HOSTILE = [p for p in sorted((ROOT / "tests" / "fixtures" / "hostile").glob("*.py"))
            if "expect" in read_meta(p)]
 BASES = {"solution": SOLUTION, "template": TEMPLATE}
+pytestmark = pytest.mark.slow  # grades a batch of notebooks in the sandbox
 PWNED = Path("/tmp/hw3-otter-log-was-unpickled")
 # Peak memory of the grader (this process, and its largest child: a judge process or a
 # sandbox) while grading the batch. The attacks took it to 3 GB and past 10 GB; a batch that

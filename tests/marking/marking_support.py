@@ -21,6 +21,10 @@ from hw3.marking.rubric import load_manual, manual_summary
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "student_template" / "hw3.ipynb"
 
+# How long a browser test waits for what it reads (a page, a counter): generous, for a loaded
+# 2-core machine; a wait that ends early costs nothing.
+WAIT_MS = 60_000
+
 SCRIPT = "<script>document.title='owned'</script><img src=x onerror=\"document.title='img'\">"
 # Three students with written answers (one hostile), one who left the template as it was.
 ANSWERS = {

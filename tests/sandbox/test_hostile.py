@@ -102,11 +102,12 @@ def test_chdir_is_undone_after_each_cell(worker: Worker) -> None:
 
 
 def test_input_fails_at_once(worker: Worker) -> None:
-    t0 = time.monotonic()
     res = run(worker, [hostile("input_call"), "import sys; assert sys.stdin.read() == ''", *AFTER])
+    # An error, not a cell timeout: input() raised instead of waiting (timing it instead raced
+    # a loaded machine).
     assert statuses(res) == ["error", "ok", "ok", "ok"]
+    assert kinds(res) == []
     assert "input() is not available while grading" in res["cells"][0]["error"]
-    assert time.monotonic() - t0 < 1.5
 
 
 def test_huge_output_is_capped(worker: Worker) -> None:
@@ -120,6 +121,9 @@ def test_huge_output_is_capped(worker: Worker) -> None:
 
 
 def test_fork_flood_is_stopped(worker: Worker) -> None:
+    # Room for the flood to meet its limit before the cell's: a fork of the preloaded job costs
+    # 60-90 ms on a loaded 2-core machine, so 32 of them overran the suite's 2-second cells.
+    worker.limits = dataclasses.replace(worker.limits, cell_seconds=30.0)
     res = run(worker, [hostile("fork_flood_uncaught"), *AFTER])
     assert statuses(res)[1:] == ["ok", "ok"]
     if worker.zygote_info.get("child_uid") is not None or os.geteuid() != 0:

@@ -6,6 +6,7 @@ fixtures of tests/fixtures/hostile/ that need two jobs on one worker to show any
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import tempfile
@@ -180,6 +181,9 @@ def test_keyring_channel_finds_nothing_from_an_earlier_job(worker: Worker) -> No
 
 def test_abstract_unix_sockets_do_not_outlive_a_job(worker: Worker) -> None:
     name = f"hw3-test-{os.getpid()}-{worker.requested}"
+    # The job waits until its child listens (not a fixed time), so the socket did exist; the
+    # cell limit leaves room for a fork on a loaded machine.
+    worker.limits = dataclasses.replace(worker.limits, cell_seconds=30.0)
     listen = (
         "import os, socket, time\n"
         "if os.fork() == 0:\n"
@@ -187,14 +191,19 @@ def test_abstract_unix_sockets_do_not_outlive_a_job(worker: Worker) -> None:
         f"    s.bind('\\0{name}'); s.listen()\n"
         "    time.sleep(30)\n"
         "    os._exit(0)\n"
-        "time.sleep(0.3)"
+        "for _ in range(1500):\n"
+        "    try:\n"
+        f"        socket.socket(socket.AF_UNIX).connect('\\0{name}'); print('listening'); break\n"
+        "    except OSError:\n"
+        "        time.sleep(0.01)"
     )
     connect = (
         "import socket\ns = socket.socket(socket.AF_UNIX)\n"
         f"try:\n    s.connect('\\0{name}'); print('reached')\nexcept OSError as e:\n"
         "    print('gone', e.errno)"
     )
-    assert statuses(run(worker, [listen])) == ["ok"]
+    first = run(worker, [listen])
+    assert statuses(first) == ["ok"] and first["cells"][0]["output"] == "listening\n", first
     res = run(worker, [connect])
     assert res["cells"][0]["output"].startswith("gone"), res["cells"][0]
     with socket.socket(socket.AF_UNIX) as s, pytest.raises(OSError):
