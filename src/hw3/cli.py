@@ -7,13 +7,14 @@ import sys
 from types import ModuleType
 
 from hw3 import __version__
-from hw3.commands import bank, build, grade, mark, report, rubric
+from hw3.commands import bank, build, grade, mark, report, rubric, similarity
 from hw3.commands.grade import summary_line
 
 # The subcommands in the order `hw3 --help` lists them; each module has HELP, add_arguments and
 # run (see hw3.commands).
 COMMANDS: dict[str, ModuleType] = {"build": build, "grade": grade, "report": report,
-                                   "mark": mark, "bank": bank, "rubric": rubric}
+                                   "mark": mark, "similarity": similarity, "bank": bank,
+                                   "rubric": rubric}
 
 __all__ = ["COMMANDS", "main", "parser", "summary_line"]
 
