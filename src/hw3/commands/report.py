@@ -19,8 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from hw3.marking.merge import find_marks, say_provisional
     from hw3.report import load_results, write_reports
+    from hw3.similarity import for_results
 
     results = load_results(args.dir)
+    for path in for_results(results, args.dir, args.roster):  # report.html links it
+        print(path)
     marks = find_marks(results, args.dir, args.marks)
     written = write_reports(results, args.dir, args.roster, marks=marks)
     for path in written:

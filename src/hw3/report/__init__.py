@@ -100,7 +100,8 @@ def write_reports(
         for name in ("canvas.csv", "gradescope.csv", "unmatched.csv"):
             (out_dir / name).unlink(missing_ok=True)
 
-    write("report.html", pages.report_html(data, matching))
+    write("report.html", pages.report_html(data, matching,
+                                           similarity=(out_dir / "similarity.html").exists()))
 
     feedback_dir = out_dir / "feedback"
     feedback_dir.mkdir(exist_ok=True)
