@@ -198,7 +198,6 @@ def _isolation_ok(isolation: str) -> bool:
 def _write_out(results: dict, out: Path, roster: Path | None) -> None:
     from hw3.marking.merge import find_marks, say_provisional
     from hw3.report import write_reports
-
     from hw3.similarity import for_results
 
     out.mkdir(parents=True, exist_ok=True)

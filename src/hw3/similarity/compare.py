@@ -6,10 +6,10 @@ fingerprint's weight falls with the share of the class that has it (``weight``):
 students write alike (``return 1 / (1 + np.exp(-z))``) says nothing, while a group of a few
 who copied one source still shares fingerprints of full weight.
 
-The pair's code similarity is the weight of what they share over the weight of the smaller
-one's own (non-template, not common) code, so a partial copy counts by what was copied; a
-notebook with little code of its own is measured against at least ``FLOOR`` of the class's
-median, so three shared lines do not make a copy.
+The pair's code evidence is built function by function (``code_similarity``): the share of a
+function's own distinctive code the other one has, each function adding at most ``PER_PLACE``,
+so one function alike is never enough on its own; a pair sharing most of all its fingerprints
+(common ones too) adds up to ``RAW_WEIGHT`` more.
 
 The score combines the three kinds of evidence as independent signs (noisy-or):
 ``1 - (1 - code) (1 - answers) (1 - EXPLANATION_WEIGHT * explanations)``, in [0, 1].
@@ -31,16 +31,19 @@ SHOW = 0.2  # pairs below this score are neither written nor shown
 PER_PLACE = 0.4  # the most one function (or cell) alike can say
 PLACE_SHARE = 0.6  # sharing this share of a place's own weight is full evidence
 PLACE_FLOOR = 8.0  # a place's own weight (fingerprints of full weight) that counts fully
-MIN_SHARED = 2.0  # pairs sharing less code weight than this are compared on the rest only
-COMMON_FROM, COMMON_TO = 0.01, 0.10  # share of the class: full weight up to, no weight from
+MIN_SHARED = 4.0  # pairs sharing less code weight than this are compared on the rest only
+RAW_FROM, RAW_WEIGHT = 0.5, 0.5  # share of all fingerprints in common: counts from, at most
+# A fragment has full weight in up to COMMON_FROM students, none from COMMON_TO of the class
+# (and at least 10 students).
+COMMON_FROM, COMMON_TO = 3, 0.05
 EXPLANATION_FROM, EXPLANATION_TO = 0.5, 0.9  # explanation similarity mapped to 0..1
 EXPLANATION_WEIGHT = 0.45  # explanations alone never reach the default threshold
 
 
 def common_bounds(n: int) -> tuple[int, int]:
     """(lo, hi): a fingerprint in at most lo submissions has full weight, in more than hi none."""
-    lo = max(2, math.ceil(COMMON_FROM * n))
-    hi = max(lo * 4, math.ceil(COMMON_TO * n))
+    lo = COMMON_FROM
+    hi = max(10, math.ceil(COMMON_TO * n))
     return lo, hi
 
 
@@ -159,6 +162,12 @@ def code_similarity(a: Doc, b: Doc, wa: dict[int, float], wb: dict[int, float],
         return 1 - keep
 
     code = max(evidence(shared_a, wa), evidence(shared_b, wb))
+    # How much of the smaller one's code (common fragments too) the other has: whole copies
+    # share nearly all of it, students who converged on some functions much less.
+    raw = len(small.fingerprints.keys() & large.fingerprints.keys()) / max(
+        1, len(small.fingerprints))
+    code = 1 - (1 - code) * (1 - RAW_WEIGHT * min(1.0, max(0.0, (raw - RAW_FROM)
+                                                           / (1 - RAW_FROM))))
     places_a = [a.places[p] for p, _ in sorted(shared_a.items(), key=lambda kv: -kv[1])]
     places_b = [b.places[p] for p, _ in sorted(shared_b.items(), key=lambda kv: -kv[1])]
     return code, k, places_a, places_b

@@ -62,19 +62,27 @@ class ExplanationIndex:
                     self.words[q][sid] = ws
         self.df: dict[str, Counter] = {}
         self.n: dict[str, int] = {}
+        self.idf2: dict[str, dict[str, float]] = {}  # question -> word -> idf squared
+        self.norm: dict[str, dict[str, float]] = defaultdict(dict)  # question -> id -> norm
+        self.tri: dict[str, dict[str, set]] = defaultdict(dict)  # question -> id -> trigrams
         for q, per in self.words.items():
-            self.df[q] = Counter(w for ws in per.values() for w in set(ws))
-            self.n[q] = len(per)
-
-    def candidates(self, cap_share: float = 0.05) -> set[tuple[str, str]]:
-        """Pairs that share a word pair few others use (an inverted index, per question)."""
-        out: set[tuple[str, str]] = set()
-        for per in self.words.values():
-            cap = max(4, math.ceil(cap_share * len(per)))
-            posting: dict[tuple[str, str], list[str]] = defaultdict(list)
+            self.df[q] = df = Counter(w for ws in per.values() for w in set(ws))
+            self.n[q] = n = len(per)
+            self.idf2[q] = {w: math.log((n + 1) / (k + 0.5)) ** 2 for w, k in df.items()}
             for sid, ws in per.items():
-                for bg in bigrams(ws):
-                    posting[bg].append(sid)
+                self.norm[q][sid] = math.sqrt(sum(self.idf2[q][w] for w in set(ws)))
+                self.tri[q][sid] = trigrams(ws)
+
+    def candidates(self, cap_share: float = 0.01) -> set[tuple[str, str]]:
+        """Pairs that share a run of three words few others use (an inverted index, per
+        question)."""
+        out: set[tuple[str, str]] = set()
+        for per in self.tri.values():
+            cap = max(3, math.ceil(cap_share * len(per)))
+            posting: dict[tuple, list[str]] = defaultdict(list)
+            for sid, tris in per.items():
+                for t in tris:
+                    posting[t].append(sid)
             for ids in posting.values():
                 if 2 <= len(ids) <= cap:
                     for i, a in enumerate(ids):
@@ -88,16 +96,11 @@ class ExplanationIndex:
         if a not in per or b not in per:
             return None
         wa, wb = per[a], per[b]
-        df, n = self.df[q], self.n[q]
-
-        def idf(w: str) -> float:
-            return math.log((n + 1) / (df[w] + 0.5))
-
-        sa, sb = set(wa), set(wb)
-        dot = sum(idf(w) ** 2 for w in sa & sb)
-        norm = math.sqrt(sum(idf(w) ** 2 for w in sa) * sum(idf(w) ** 2 for w in sb))
+        idf2 = self.idf2[q]
+        dot = sum(idf2[w] for w in set(wa) & set(wb))
+        norm = self.norm[q][a] * self.norm[q][b]
         cosine = dot / norm if norm else 0.0
-        ta, tb = trigrams(wa), trigrams(wb)
+        ta, tb = self.tri[q][a], self.tri[q][b]
         overlap = len(ta & tb) / max(1, min(len(ta), len(tb)))
         # short answers converge: full strength from LONG words on
         length = min(1.0, min(len(wa), len(wb)) / LONG)

@@ -19,6 +19,7 @@ combine in their own words.
 not, or is in between (one or two: left out of precision and recall).
 """
 
+# ruff: noqa: E501 - the ways to write each function are code, one statement a line
 from __future__ import annotations
 
 import copy

@@ -23,8 +23,8 @@ TEMPLATE = Path("student_template") / "hw3.ipynb"
 @dataclass(frozen=True)
 class Template:
     hashes: frozenset[int]
-    source: str
-    cells: frozenset[str] = frozenset()  # its code cells as written (Otter's lines stripped)  # where it came from, or why there is none (said in the report)
+    source: str  # where it came from, or why there is none (said in the report)
+    cells: frozenset[str] = frozenset()  # its code cells as written (Otter's lines stripped)
 
     @property
     def found(self) -> bool:
