@@ -88,9 +88,32 @@ class Class:
     missing: list[str] = field(default_factory=list)  # ids whose file is no longer there
 
 
+PARALLEL_FROM = 200  # classes this large are read by WORKERS processes
+WORKERS = 2
+
+
 def read_class(files: Sequence[tuple[str, Path]], template: frozenset[int],
                template_cells: frozenset[str] = frozenset()) -> Class:
-    """Read ``(id, path)`` pairs; a file gone or unreadable is listed, never fatal."""
+    """Read ``(id, path)`` pairs; a file gone or unreadable is listed, never fatal. A large
+    class is read by two processes (reading and tokenizing is most of the time), in order."""
+    if len(files) < PARALLEL_FROM:
+        return _read_part(list(files), template, template_cells)
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(files) // (WORKERS * 4))
+    parts = [list(files[i:i + size]) for i in range(0, len(files), size)]
+    out = Class([], {}, [])
+    with ProcessPoolExecutor(WORKERS) as pool:
+        for part in pool.map(_read_part, parts, [template] * len(parts),
+                             [template_cells] * len(parts)):
+            out.docs += part.docs
+            out.unreadable.update(part.unreadable)
+            out.missing += part.missing
+    return out
+
+
+def _read_part(files: list[tuple[str, Path]], template: frozenset[int],
+               template_cells: frozenset[str]) -> Class:
     docs, unreadable, missing = [], {}, []
     for sub_id, path in files:
         if not path.exists():
