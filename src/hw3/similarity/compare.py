@@ -22,8 +22,11 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from hw3.similarity.answers import AnswerEvidence, Shared
 from hw3.similarity.explanations import ExplanationIndex
+from hw3.similarity.functions import even_odds, function_evidence, surprise_matrix
 from hw3.similarity.reading import Doc
 
 THRESHOLD = 0.5  # the default flag threshold (docs/similarity.md explains it)
@@ -31,6 +34,7 @@ SHOW = 0.2  # pairs below this score are neither written nor shown
 PER_PLACE = 0.4  # the most one function (or cell) alike can say
 PLACE_SHARE = 0.6  # sharing this share of a place's own weight is full evidence
 PLACE_FLOOR = 8.0  # a place's own weight (fingerprints of full weight) that counts fully
+SURPRISE_BELOW = 3.0  # pairs surprising less than even odds minus this: not read further
 MIN_SHARED = 4.0  # pairs sharing less code weight than this are compared on the rest only
 RAW_FROM, RAW_WEIGHT = 0.5, 0.5  # share of all fingerprints in common: counts from, at most
 # A fragment has full weight in up to COMMON_FROM students, none from COMMON_TO of the class
@@ -179,7 +183,11 @@ def compare(docs: Sequence[Doc], answers: AnswerEvidence, explanations: Explanat
     acc, df = code_pairs(docs)
     w = Weights.of(docs, df)
     index = {d.id: i for i, d in enumerate(docs)}
-    candidates = {pair for pair, shared in acc.items() if shared >= MIN_SHARED}
+    surprise = surprise_matrix(docs)
+    # Code candidates: pairs whose functions surprise enough (the rest score on code nothing
+    # that could matter); answers and explanations add theirs below.
+    near = np.triu(surprise >= even_odds(len(docs)) - SURPRISE_BELOW, 1)
+    candidates = {(int(i), int(j)) for i, j in zip(*np.nonzero(near), strict=True)}
     for a, b in explanations.candidates():
         if a in index and b in index:
             i, j = sorted((index[a], index[b]))
@@ -197,7 +205,8 @@ def compare(docs: Sequence[Doc], answers: AnswerEvidence, explanations: Explanat
     pairs = []
     for i, j in candidates:
         a, b = docs[i], docs[j]
-        code, k, places_a, places_b = code_similarity(a, b, w.own[i], w.own[j], w)
+        _, k, places_a, places_b = code_similarity(a, b, w.own[i], w.own[j], w)
+        code = function_evidence(float(surprise[i, j]), len(docs))
         shared = answers.shared(a.id, b.id)
         ans = AnswerEvidence.score(shared)
         sims = {}
