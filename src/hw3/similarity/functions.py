@@ -87,7 +87,7 @@ def expected_honest(total: float, n: int, k: int = TOP) -> float:
 # The surprise at which a pair is even odds, against the class's number of pairs P: the most
 # surprising honest pair grows with ln P (more pairs, more coincidences). Calibrated on the
 # synthetic classes of 100 to 1,000 students (docs/similarity.md).
-EVEN_AT, EVEN_SLOPE, EVEN_SPREAD = 13.8, 0.54, 1.0
+EVEN_AT, EVEN_SLOPE, EVEN_SPREAD = 13.6, 0.54, 1.0
 
 
 def even_odds(n: int) -> float:
