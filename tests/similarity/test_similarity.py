@@ -121,14 +121,9 @@ def test_recall_and_precision_of_the_default_threshold(classes) -> None:
               f" recall {recall:.2f}, precision {precision:.2f} at {THRESHOLD}")
         recalls.append(recall)
         precisions.append(precision)
-    # The goal is 0.9 and 0.9 (at least 90% of the copied pairs flagged, at most 10% of
-    # the flagged honest); these classes reach it on average (0.92, 0.92) but not each one:
-    # one misses 4 partial copies of 30, the other flags 4 honest pairs of 33
-    # (docs/similarity.md gives the figures per class size).
-    assert sum(recalls) / len(recalls) >= 0.9
-    assert sum(precisions) / len(precisions) >= 0.9
-    assert min(recalls) >= 0.85
-    assert min(precisions) >= 0.85
+    # The goal: at least 90% of the copied pairs flagged, at most 10% of flagged honest.
+    assert min(recalls) >= 0.9
+    assert min(precisions) >= 0.9
 
 
 def test_every_whole_copy_and_the_group_are_flagged(classes) -> None:

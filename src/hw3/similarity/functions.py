@@ -25,6 +25,7 @@ import numpy as np
 from hw3.similarity.reading import Doc
 
 MIN_FINGERPRINTS = 3  # bodies smaller than this say nothing
+MIN_CONTAINMENT = 0.8  # a function shared less than this is no sign of a copy
 TOP = 4  # the pair's evidence: its TOP most surprising functions
 
 
@@ -61,6 +62,7 @@ def surprise_matrix(docs: Sequence[Doc]) -> np.ndarray:
         # share of pairs at least as alike, for every pair
         tail = 1.0 - np.searchsorted(background, cont, side="left") / background.size
         s = -np.log(np.maximum(tail, 1.0 / background.size))
+        s[cont < MIN_CONTAINMENT] = 0.0
         np.fill_diagonal(s, 0.0)
         full = np.zeros((n, n), dtype=np.float32)
         idx = np.array([i for i, _ in rows])
@@ -87,7 +89,7 @@ def expected_honest(total: float, n: int, k: int = TOP) -> float:
 # The surprise at which a pair is even odds, against the class's number of pairs P: the most
 # surprising honest pair grows with ln P (more pairs, more coincidences). Calibrated on the
 # synthetic classes of 100 to 1,000 students (docs/similarity.md).
-EVEN_AT, EVEN_SLOPE, EVEN_SPREAD = 13.6, 0.54, 1.0
+EVEN_AT, EVEN_SLOPE, EVEN_SPREAD = 13.0, 0.54, 1.0
 
 
 def even_odds(n: int) -> float:
