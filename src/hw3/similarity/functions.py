@@ -8,10 +8,11 @@ other has) is measured against the same function's containment over all pairs of
 its surprise is ``-ln`` of the share of pairs at least as alike. A function that half the class
 writes identically (a one-line ``relu``) surprises nobody; an identical ``train`` does.
 
-The pair's evidence is the sum of its functions' surprises, turned into the expected number of
-honest pairs of the class as surprising (sums of independent surprises follow a Gamma law), so
-the scale adapts to the size of the class. Counting is a matrix product per function (NumPy),
-never a Python loop over pairs.
+A function less than ``MIN_CONTAINMENT`` alike adds nothing (half-alike functions are what
+honest students write). The pair's evidence is the sum of its ``TOP`` most surprising
+functions, set against the surprise the most alike honest pairs reach in a class of its size
+(``even_odds``: more pairs, more coincidences). Counting is a matrix product per function
+(NumPy), never a Python loop over pairs.
 """
 
 from __future__ import annotations
@@ -74,16 +75,6 @@ def surprise_matrix(docs: Sequence[Doc]) -> np.ndarray:
     k = min(TOP, stack.shape[0])
     top = -np.partition(-stack, k - 1, axis=0)[:k]
     return top.sum(axis=0)
-
-
-def expected_honest(total: float, n: int, k: int = TOP) -> float:
-    """How many pairs of a class of ``n`` would be this surprising by chance: the pairs times
-    the chance that the sum of the ``k`` largest of independent surprises reaches ``total``
-    (bounded by the Gamma(k) tail times the ways to choose them)."""
-    pairs = n * (n - 1) / 2
-    # P(Gamma(k, 1) >= t) = e^-t * sum_{i<k} t^i / i!
-    tail = math.exp(-total) * sum(total ** i / math.factorial(i) for i in range(k))
-    return pairs * min(1.0, tail * math.comb(12, k))
 
 
 # The surprise at which a pair is even odds, against the class's number of pairs P: the most
