@@ -7,14 +7,26 @@ import sys
 from types import ModuleType
 
 from hw3 import __version__
-from hw3.commands import bank, build, grade, mark, merge, report, rubric, try_zip, variant
+from hw3.commands import (
+    bank,
+    build,
+    grade,
+    mark,
+    merge,
+    report,
+    rubric,
+    similarity,
+    try_zip,
+    variant,
+)
 from hw3.commands.grade import summary_line
 
 # The subcommands in the order `hw3 --help` lists them; each module has HELP, add_arguments and
 # run (see hw3.commands).
 COMMANDS: dict[str, ModuleType] = {"build": build, "try-zip": try_zip, "grade": grade,
-                                   "merge": merge, "report": report, "mark": mark, "bank": bank,
-                                   "rubric": rubric, "variant": variant}
+                                   "merge": merge, "report": report, "mark": mark,
+                                   "similarity": similarity, "bank": bank, "rubric": rubric,
+                                   "variant": variant}
 
 __all__ = ["COMMANDS", "main", "parser", "summary_line"]
 

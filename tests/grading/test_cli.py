@@ -33,7 +33,8 @@ def graded(tmp_path_factory):
     shutil.copy(TEMPLATE, subs / "section-b" / "bob.ipynb")
     with zipfile.ZipFile(subs / "carol.zip", "w") as zf:
         zf.write(SOLUTION, "hw3.ipynb")
-    (subs / "notes.txt").write_text("not a submission: folders are searched for notebooks only")
+    # Found in a folder: an entry of its own (invalid), so no hand-in vanishes.
+    (subs / "notes.txt").write_text("not a notebook: a hand-in all the same")
     odd = tmp / "dan's homework (final).ipynb"
     shutil.copy(SOLUTION, odd)
     cache = tmp / "cache"
@@ -62,7 +63,7 @@ def test_the_json_follows_the_contract(graded):
     data = graded["json"]
     assert data["assignment"] == "hw3"
     by_id = {s["id"]: s for s in data["submissions"]}
-    assert set(by_id) == {"alice", "bob", "carol", "dan's homework (final)"}
+    assert set(by_id) == {"alice", "bob", "carol", "dan's homework (final)", "notes"}
     for entry in data["submissions"]:
         assert {"path", "status", "message", "score", "possible", "questions"} <= set(entry)
         assert set(entry["questions"]) == set(QUESTIONS)
@@ -70,24 +71,25 @@ def test_the_json_follows_the_contract(graded):
         assert entry["score"] == sum(q["score"] for q in entry["questions"].values())
     assert by_id["alice"]["score"] == by_id["carol"]["score"] == 100.0
     assert by_id["bob"]["score"] == 0.0
-    assert all(e["status"] == "graded" for e in data["submissions"])
+    assert by_id["notes"]["status"] == "invalid" and by_id["notes"]["message"]
+    assert all(e["status"] == "graded" for e in data["submissions"] if e["id"] != "notes")
 
 
 def test_a_progress_bar_is_shown(graded):
-    assert "grading" in graded["first"].stderr and "4/4" in graded["first"].stderr
+    assert "grading" in graded["first"].stderr and "5/5" in graded["first"].stderr
 
 
 def test_out_writes_results_and_reports(graded):
     out = graded["tmp"] / "out"
     assert json.loads((out / "results.json").read_text())["submissions"]
     assert (out / "grades.csv").is_file() and (out / "report.html").is_file()
-    assert len(list((out / "feedback").glob("*.html"))) == 4
+    assert len(list((out / "feedback").glob("*.html"))) == 5
 
 
 def test_a_second_run_reuses_cached_results(graded):
     assert graded["second"].returncode == 0
     again = graded["again"]["submissions"]
-    assert all(e.get("cached") for e in again)
+    assert all(e.get("cached") for e in again if e["status"] == "graded")
     # Identical files share one cache entry, and with it the time their grading took.
     strip = lambda e: {k: v for k, v in e.items() if k not in ("cached", "seconds")}  # noqa: E731
     assert [strip(e) for e in again] == [strip(e) for e in graded["json"]["submissions"]]

@@ -114,3 +114,18 @@ def test_reader_keeps_explanations(template, tmp_path):
     sub = read(path, "s")
     assert sub.explanations["q3_1_explain"]["text"] == "Read from disk."
     assert read(tmp_path / "missing.ipynb", "m").explanations == {}
+
+
+def test_a_prompt_reworded_after_hand_out_still_finds_answers_by_its_label(template):
+    """Students keep the template they were given: an instructor who rewords a prompt later
+    (its bold label kept) must not lose their answers."""
+    nb = copy.deepcopy(template)
+    i = _prompt_index(nb, "explore_explain")
+    prompt = next(q.prompt for q in load_manual() if q.name == "explore_explain")
+    label = prompt.split("**", 2)[1]
+    nb.cells[i].source = nb.cells[i].source.replace(
+        prompt, f"**{label}** An older wording of the question, as the class received it.")
+    nb.cells[i + 1].source = "Momentum speeds the descent."
+    found = find_explanations(_cells(nb))["explore_explain"]
+    assert found["found"] and found["answered"]
+    assert found["text"] == "Momentum speeds the descent."

@@ -239,9 +239,11 @@ def _isolation_ok(isolation: str) -> bool:
 def _write_out(results: dict, out: Path, roster: Path | None) -> None:
     from hw3.marking.merge import find_marks, say_provisional
     from hw3.report import write_reports
+    from hw3.similarity import for_results
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    for_results(results, out, roster)  # similarity.html first: report.html links it
     marks = find_marks(results, out, None)
     write_reports(results, out, roster, marks=marks)
     say_provisional(results, marks)

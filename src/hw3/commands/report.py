@@ -25,10 +25,13 @@ def run(args: argparse.Namespace) -> int:
     from hw3.marking.merge import find_marks, say_provisional
     from hw3.report import load_results, write_reports
     from hw3.report.recorded_roster import choose_roster
+    from hw3.similarity import for_results
 
     results = load_results(args.dir)
-    marks = find_marks(results, args.dir, args.marks)
     roster = choose_roster(args.dir, args.roster)
+    for path in for_results(results, args.dir, roster.path):  # report.html links it
+        print(path)
+    marks = find_marks(results, args.dir, args.marks)
     written = write_reports(results, args.dir, roster.path, marks=marks)
     for path in written:
         print(path)

@@ -16,6 +16,10 @@ instructor-only output (a hidden test entry and ``extra_data``), never to studen
 Time: the notebook gets ``--timeout`` seconds (8 minutes), and whatever happens a results.json
 is written by ``--deadline`` (9.5 minutes), inside Gradescope's default limit of 10 minutes;
 the judges' budget (``GRADESCOPE_JUDGING``) fits between the two.
+
+This module is long because a platform's entry is one story told in order (find the upload,
+choose and prove the isolation, lock the grader's files, grade, write results within the
+deadline), and PrairieLearn's entry (``hw3.grading.prairielearn``) reuses each step of it.
 """
 
 from __future__ import annotations

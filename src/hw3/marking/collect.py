@@ -6,7 +6,9 @@ starts with ``<!-- BEGIN QUESTION -->`` and holds the prompt, the answer cell(s)
 edit notebooks in many tools, so each piece is a hint, not a requirement:
 
 1. the prompt cell is the first Markdown cell (after the previous question's) that holds the
-   recorded prompt, compared with whitespace collapsed; failing that, its first line;
+   recorded prompt, compared with whitespace collapsed; failing that, its first line; failing
+   that, its bold label (``**Explain (2.4).**``), so a prompt reworded after students got the
+   template still finds their answers;
 2. the answer is every Markdown cell after it up to the END marker or the next BEGIN marker
    (found within ``WINDOW`` cells); without a marker, the one cell right after the prompt;
 3. Otter's placeholder text is not an answer; text a student typed into the prompt cell itself
@@ -35,6 +37,7 @@ PLACEHOLDER = "_Type your answer here, replacing this text._"
 BEGIN = "<!-- BEGIN QUESTION -->"
 END = "<!-- END QUESTION -->"
 _SPACE = re.compile(r"\s+")
+_LABEL = re.compile(r"\*\*[^*\n]{4,80}\*\*")  # a prompt's bold label: **Explain (2.4).**
 
 
 def _norm(text: str) -> str:
@@ -75,13 +78,14 @@ def find_explanations(raw_cells: Sequence[Any],
     norm = [_norm(t) if k == "markdown" else "" for k, t, _ in cells]
     prompts = [_norm(q.prompt) for q in qs]
     firsts = [_norm(q.prompt.strip().split("\n", 1)[0]) for q in qs]
+    labels = [_norm(m.group(0)) if (m := _LABEL.match(q.prompt.strip())) else "" for q in qs]
 
     # 1. the prompt cells, in order
     where: dict[int, int] = {}  # question index -> prompt cell index
     start = 0
-    for qi, (full, first) in enumerate(zip(prompts, firsts)):
+    for qi, (full, first, label) in enumerate(zip(prompts, firsts, labels)):
         hit = None
-        for needle in (full, first):
+        for needle in (full, first, label):
             if not needle:
                 continue
             hit = next((i for i in range(start, len(cells)) if needle in norm[i]), None)

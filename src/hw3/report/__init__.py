@@ -125,7 +125,8 @@ def write_reports(
         if (copy := record_roster(out_dir, Path(roster))) is not None:  # type: ignore[arg-type]
             written.append(copy)
 
-    write("report.html", pages.report_html(data, matching))
+    write("report.html", pages.report_html(data, matching,
+                                           similarity=(out_dir / "similarity.html").exists()))
 
     feedback_dir = out_dir / "feedback"
     feedback_dir.mkdir(exist_ok=True)

@@ -92,7 +92,8 @@ def item_notes(case_stats: list[stats.CaseStats]) -> list[str]:
     return notes
 
 
-def report_html(data: ReportData, matching: Matching | None) -> str:
+def report_html(data: ReportData, matching: Matching | None, similarity: bool = False) -> str:
+    """The instructor's page; ``similarity``: link similarity.html (written beside it)."""
     graded = data.graded
     totals = [s.score for s in graded if math.isfinite(s.score)]
     summ = stats.summary(totals)
@@ -143,7 +144,7 @@ def report_html(data: ReportData, matching: Matching | None) -> str:
         item_notes=item_notes(case_stats), item_plot=plots.item_plot(case_stats),
         failures=failures, top=TOP_MESSAGES, m=matching,
         matched=sum(1 for _, s in matching.pairs if s is not None) if matching else 0,
-        missing=matching.missing if matching else [],
+        missing=matching.missing if matching else [], similarity=similarity,
     )
 
 
