@@ -21,7 +21,6 @@ import fcntl
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,18 +30,9 @@ from pathlib import Path
 
 import pytest
 
-TORCH_INDEX = ("download.pytorch.org", 443)
-# How this machine reaches its package registries: passed on to pip.
-PIP_KEYS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT",
-            "PIP_DEFAULT_TIMEOUT", "PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK")
-
-
-def can_reach(address: tuple[str, int]) -> bool:
-    try:
-        socket.create_connection(address, timeout=3).close()
-        return True
-    except OSError:
-        return False
+# How the images' own builder reaches PyTorch's index and this machine's package registries.
+from hw3.build.try_zip import PIP_ENV_KEYS as PIP_KEYS
+from hw3.build.try_zip import TORCH_INDEX, can_reach
 
 
 def pip_env() -> dict[str, str]:
