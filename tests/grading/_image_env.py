@@ -120,3 +120,22 @@ def shared_venv(key: str, build: Callable[[Path], None]) -> tuple[Path, float | 
         build(venv)
         (folder / "complete").write_text("built\n")
         return venv, time.monotonic() - started
+
+
+def mistake_in_an_export_zip(folder: Path, mistake: Path, solution: Path) -> tuple[Path, Path]:
+    """The solution with ``mistake`` (a bank fixture) in it, as a notebook and as the export
+    cell's zip of it (a timestamped name, as Otter's export makes): (notebook, zip)."""
+    import zipfile
+
+    import nbformat
+
+    from hw3.bank import fixture_notebook, parse_fixture
+
+    nb = fixture_notebook(nbformat.read(solution, as_version=4),
+                          parse_fixture(mistake, "mistake"))
+    notebook = folder / "hw3.ipynb"
+    nbformat.write(nb, notebook)
+    upload = folder / "hw3_2026_12_01T10_00_00.zip"
+    with zipfile.ZipFile(upload, "w") as zf:
+        zf.write(notebook, "hw3.ipynb")
+    return notebook, upload

@@ -34,7 +34,13 @@ from pathlib import Path
 
 import pytest
 from _gradescope_schema import schema_problems
-from _image_env import env_key, need_python, need_root_and_unshare, shared_venv
+from _image_env import (
+    env_key,
+    mistake_in_an_export_zip,
+    need_python,
+    need_root_and_unshare,
+    shared_venv,
+)
 from support import AUTOGRADER, ROOT, SOLUTION, TEMPLATE
 
 from hw3.build.autograder import WHEEL_DIR
@@ -148,17 +154,7 @@ def test_blank_template_gets_zero(image):
 def test_a_mistake_in_an_export_zip_scores_as_hw3_grade(image, tmp_path):
     """The naive sigmoid from the bank of mistakes, handed in as the export cell's zip, gets
     the score `hw3 grade` gives the same notebook, question by question."""
-    import nbformat
-
-    from hw3.bank import fixture_notebook, parse_fixture
-
-    nb = fixture_notebook(nbformat.read(SOLUTION, as_version=4),
-                          parse_fixture(MISTAKE, "mistake"))
-    notebook = tmp_path / "hw3.ipynb"
-    nbformat.write(nb, notebook)
-    upload = tmp_path / "hw3_2026_12_01T10_00_00.zip"
-    with zipfile.ZipFile(upload, "w") as zf:
-        zf.write(notebook, "hw3.ipynb")
+    notebook, upload = mistake_in_an_export_zip(tmp_path, MISTAKE, SOLUTION)
     results, proc = image.grade(upload, name=upload.name)
     assert proc.returncode == 0, proc.stderr[-3000:]
     local = subprocess.run([sys.executable, "-m", "hw3.cli", "grade", str(notebook), "--json",

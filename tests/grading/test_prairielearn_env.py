@@ -20,13 +20,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 import pytest
 from _image_env import (
     env_key,
     make_venv,
+    mistake_in_an_export_zip,
     need_python,
     need_root_and_unshare,
     pip_env,
@@ -157,17 +157,7 @@ def test_blank_template_scores_zero(job):
 
 
 def test_a_mistake_in_an_export_zip_scores_as_hw3_grade(job, tmp_path):
-    import nbformat
-
-    from hw3.bank import fixture_notebook, parse_fixture
-
-    nb = fixture_notebook(nbformat.read(SOLUTION, as_version=4),
-                          parse_fixture(MISTAKE, "mistake"))
-    notebook = tmp_path / "hw3.ipynb"
-    nbformat.write(nb, notebook)
-    upload = tmp_path / "hw3_2026_12_01T10_00_00.zip"
-    with zipfile.ZipFile(upload, "w") as zf:
-        zf.write(notebook, "hw3.ipynb")
+    notebook, upload = mistake_in_an_export_zip(tmp_path, MISTAKE, SOLUTION)
     results, proc = job.grade(upload, name=upload.name)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert problems(results) == []

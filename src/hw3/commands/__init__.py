@@ -7,3 +7,16 @@ flags at start, so these modules import nothing heavy until ``run`` (``hw3.build
 most of a second to import); and ``hw3 grade`` writes reports, which ``hw3.grading`` (trusted,
 small) may not import.
 """
+
+
+def missing_paths(command: str, paths: list) -> bool:
+    """Say in one line (terminal-safe) which of ``paths`` do not exist; True if any."""
+    import sys
+
+    from hw3.layout import terminal_text
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"hw3 {command}: no such file or folder: {terminal_text(', '.join(missing))}",
+              file=sys.stderr)
+    return bool(missing)

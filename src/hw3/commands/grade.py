@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hw3.commands import missing_paths
 from hw3.grading import timeouts  # light: constants only
 
 HELP = "grade submissions (notebooks, export zips, folders)"
@@ -50,9 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from hw3.grading.tree import find
     from hw3.layout import terminal_text
 
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        print(f"hw3 grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+    if missing_paths("grade", args.paths):
         return 2
     if args.out is None and args.json is None:
         print("hw3 grade: say where the results go: --out DIR (results.json and reports) "

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from hw3.commands import missing_paths
+
 HELP = "compare submissions for copying (similarity.csv, similarity.html); runs nothing"
 
 
@@ -34,9 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from hw3.similarity.report import roster_names, write
     from hw3.similarity.template import load_template
 
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        print(f"hw3 similarity: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+    if missing_paths("similarity", args.paths):
         return 2
     if not 0 <= args.threshold <= 1:
         print(f"hw3 similarity: --threshold must be between 0 and 1, not {args.threshold:g}",
