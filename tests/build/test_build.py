@@ -217,3 +217,15 @@ def test_autograder_zip_has_every_test_and_all_data(root):
 def zf_text(path, name: str) -> str:
     with zipfile.ZipFile(path) as zf:
         return zf.read(name).decode()
+
+
+def test_students_checks_zip_holds_no_job_runner():
+    # The job runner and its protocol are bound into the sandbox (hw3.grading.jail.BOUND) and
+    # never shipped: the students' checks are hw3/__init__.py and hw3/cases/ only.
+    from hw3.build.products import package_files
+    from hw3.grading.jail import BOUND
+
+    names = {name for name, _ in package_files(student=True, data={})}
+    assert "hw3/cases/__init__.py" in names and "runner" in BOUND
+    assert not {n for n in names if n.startswith("hw3/runner/") or n == "hw3/cases/job.py"}
+    assert {n.split("/")[1] for n in names} == {"__init__.py", "cases"}

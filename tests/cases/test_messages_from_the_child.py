@@ -1,11 +1,14 @@
-"""Messages from the sandboxed child are checked in order and capped (hw3.cases.job.parse_messages):
-a forged frame cannot rewrite a cell or a probe, and nothing kept is larger than its cap."""
+"""Messages from the sandboxed child are checked in order and capped
+(hw3.runner.messages.read_messages): a forged frame cannot rewrite a cell or a probe, and nothing
+kept is larger than its cap."""
 
 from __future__ import annotations
 
-from hw3.cases.job import MAX_ERROR_CHARS, MAX_OUTPUT_CHARS, MAX_OUTPUTS_CHARS
-from hw3.cases.job import parse_messages as _parse
+from child_messages import OneRun, cells_printing
+
 from hw3.grading.execute import execute_submission
+from hw3.runner.messages import MAX_ERROR_CHARS, MAX_OUTPUT_CHARS, MAX_OUTPUTS_CHARS
+from hw3.runner.messages import read_messages as _parse
 from hw3.sandbox import FrameReader, ProtocolError, encode_frame
 
 
@@ -21,9 +24,9 @@ def test_the_first_cell_end_of_a_started_cell_wins():
         {"cell_end": 2, "status": "ok", "error": "", "output": "x" * 60_000_000},
         {"cell_end": 2, "status": "ok", "error": "", "output": "the real one, too late"},
     ], 3)
-    assert got["cells"][0]["output"] == "real"
-    assert 1 not in got["cells"]
-    out = got["cells"][2]["output"]
+    assert got.cells[0].output == "real"
+    assert 1 not in got.cells
+    out = got.cells[2].output
     assert len(out) < MAX_OUTPUT_CHARS + 200 and out.endswith("characters here]")
 
 
@@ -37,7 +40,7 @@ def test_probes_count_only_for_the_running_group_and_once():
         {"probe": "b", "data": "2"},
         {"probe": "b", "data": "after the group ended"},
     ], 0)
-    assert got["probes"] == {"a": "1", "b": "2"}
+    assert got.probes == {"a": "1", "b": "2"}
 
 
 def test_errors_and_probe_data_are_capped():
@@ -49,38 +52,16 @@ def test_errors_and_probe_data_are_capped():
         {"probe_error": "p" * 10**6},
         {"fatal": "f" * 10**6},
     ], 1)
-    assert len(got["cells"][0]["error"]) < MAX_ERROR_CHARS + 200
-    assert "too large" in got["probes"]["a"] and len(got["probes"]["a"]) < 200
-    assert len(got["probe_error"]) < MAX_ERROR_CHARS + 200
-    assert len(got["fatal"]) < MAX_ERROR_CHARS + 200
-
-
-class _OneRun:
-    """A worker that replays one run's messages (the real sandbox is tested in tests/sandbox)."""
-
-    isolation = "none"
-
-    def __init__(self, messages):
-        from hw3.sandbox import Limits
-
-        self.limits = Limits()
-        self.messages = messages
-
-    def start(self):
-        return "none"
-
-    def run(self, job, deadline=None):
-        return {"messages": self.messages, "end": "exited", "exit_code": 0, "signal": None}
+    assert len(got.cells[0].error) < MAX_ERROR_CHARS + 200
+    assert "too large" in got.probes["a"] and len(got.probes["a"]) < 200
+    assert len(got.probe_error) < MAX_ERROR_CHARS + 200
+    assert len(got.fatal) < MAX_ERROR_CHARS + 200
 
 
 def test_outputs_of_a_whole_notebook_are_capped():
     n = 100
-    messages = []
-    for i in range(n):
-        messages += [{"cell_start": i},
-                     {"cell_end": i, "status": "ok", "error": "", "output": "o" * 100_000}]
-    res = execute_submission(_OneRun([*messages, {"job_end": True}]), ["x"] * n, [])
-    kept = sum(len(c["output"]) for c in res["cells"])
+    res = execute_submission(OneRun(cells_printing(["o" * 100_000] * n)), ["x"] * n, [])
+    kept = sum(len(c.output) for c in res.cells)
     assert kept < MAX_OUTPUTS_CHARS + 200 * n
 
 

@@ -17,13 +17,13 @@ import pytest
 from support import ROOT, SOLUTION, TEMPLATE, notebook_with
 
 from hw3.bank.fixtures import read_meta
-from hw3.cases.job import MAX_OUTPUT_CHARS
 from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES
 from hw3.grading.grade import Options, grade_paths
 from hw3.grading.jail import payload
 from hw3.grading.stored import MAX_ENTRY_BYTES
 from hw3.layout import stored_size
 from hw3.report import write_reports
+from hw3.runner.messages import MAX_OUTPUT_CHARS
 from hw3.sandbox import Worker
 
 # The fixtures with `expect:` are handed in; the others are cells for the sandbox tests.

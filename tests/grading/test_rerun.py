@@ -9,10 +9,11 @@ import signal
 from typing import Any
 
 import pytest
+from child_messages import outcome
 
 from hw3.cases import wire
-from hw3.cases.job import parse_messages
 from hw3.grading.rerun import MAX_RUNS, Rerun, failure
+from hw3.runner.messages import read_messages
 from hw3.sandbox import Limits
 
 LIM = Limits(cell_seconds=30, total_seconds=180, cpu_seconds=300, memory_bytes=2 * 2**30)
@@ -24,8 +25,7 @@ def _ok(i: int, output: str = "") -> list[dict[str, Any]]:
 
 
 def _feed(rerun: Rerun, messages: list[dict[str, Any]], **res: Any) -> None:
-    rerun.record({"end": "exited", "signal": None, "exit_code": None, **res},
-                 parse_messages(messages, len(CELLS)))
+    rerun.record(outcome([], **{"exit_code": None, **res}), read_messages(messages, len(CELLS)))
 
 
 def _kinds(rerun: Rerun) -> list[str]:
@@ -113,8 +113,8 @@ def test_it_gives_up_after_max_runs() -> None:
     r = Rerun(["x"] * 10, [], LIM, max_runs=2)
     for i in range(2):
         assert r.next_job(False) is not None
-        r.record({"end": "exited", "signal": None, "exit_code": 1},
-                 parse_messages([{"cell_start": i}], 10))
+        r.record(outcome([], exit_code=1),
+                 read_messages([{"cell_start": i}], 10))
     assert r.next_job(False) is None and r.runs == 2
     assert r.events[-1] == {"kind": "gave_up", "cell": None, "message": (
         "The notebook kept crashing; grading stopped after 2 attempts and the checks that had "
@@ -197,4 +197,4 @@ def test_probe_data_counts_only_for_pending_ids() -> None:
     ({"exit_code": 0}, ("kernel_died", "crashed", "ended the Python kernel")),
 ])
 def test_every_way_a_run_can_fail_in_words(res: dict[str, Any], want: tuple[str, str, str]) -> None:
-    assert failure(res, LIM) == want
+    assert failure(outcome([], **{"exit_code": None, **res}), LIM) == want

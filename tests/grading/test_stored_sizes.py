@@ -5,9 +5,11 @@ class stays within what `hw3 mark` and `hw3 report` read."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from hw3.cases.job import MAX_OUTPUT_CHARS
+from child_messages import OneRun, cells_printing
+
 from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES, MAX_OUTPUTS_BYTES, execute_submission
 from hw3.grading.grade import score
 from hw3.grading.results import MAX_RESULTS_BYTES
@@ -15,35 +17,14 @@ from hw3.grading.stored import MAX_ENTRY_BYTES, fit_entry
 from hw3.layout import cut_to_size, stored_size
 from hw3.marking.collect import MAX_ANSWER_BYTES, find_explanations
 from hw3.marking.rubric import load_manual
+from hw3.runner.messages import MAX_OUTPUT_CHARS
 
 EMOJI = "\U0001f600"  # 1 character, 12 bytes in results.json: "\ud83d\ude00"
 
 
-class _OneRun:
-    """A worker whose one run reports ``messages`` (no sandbox: these tests are about what the
-    grader keeps of what a run sent)."""
-
-    isolation = "none"
-
-    def __init__(self, messages):
-        from hw3.sandbox import Limits
-
-        self.limits = Limits()
-        self.messages = messages
-
-    def start(self):
-        return "none"
-
-    def run(self, job, deadline=None):
-        return {"messages": self.messages, "end": "exited", "exit_code": 0, "signal": None}
-
-
 def _run(outputs: list[str]) -> dict:
-    messages = []
-    for i, out in enumerate(outputs):
-        messages += [{"cell_start": i}, {"cell_end": i, "status": "ok", "error": "",
-                                          "output": out}]
-    return execute_submission(_OneRun([*messages, {"job_end": True}]), ["x"] * len(outputs), [])
+    run = execute_submission(OneRun(cells_printing(outputs)), ["x"] * len(outputs), [])
+    return dataclasses.asdict(run)
 
 
 def test_one_cell_of_escaped_characters_is_capped_in_stored_bytes():

@@ -58,7 +58,7 @@ def kinds(result: dict[str, Any]) -> list[str]:
 
 
 def run(worker: Worker, cells: list[str], probes: list[str] | None = None) -> dict[str, Any]:
-    return execute_submission(worker, cells, probes or [])
+    return dataclasses.asdict(execute_submission(worker, cells, probes or []))
 
 
 def get_worker(cache: dict[str, Worker | str], mode: str) -> Worker:

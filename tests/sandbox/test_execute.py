@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -9,11 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from child_messages import cell_ok as _ok
+from child_messages import outcome as _res
 
 from hw3.cases import wire
-from hw3.cases.job import run_job
 from hw3.grading.execute import execute_submission
-from hw3.sandbox import BEAT, FrameReader, Limits, ProtocolError, encode_frame
+from hw3.runner.job import run_job
+from hw3.sandbox import BEAT, FrameReader, Limits, ProtocolError, RunOutcome, encode_frame
 from hw3.sandbox.frames import make_beat
 
 # ----------------------------------------------------------------------------- run_job
@@ -115,7 +118,7 @@ def test_run_job_beats_around_every_step() -> None:
 class ScriptedWorker:
     """Stands in for a Worker: each run returns the next scripted result."""
 
-    def __init__(self, script: list[dict[str, Any]], limits: Limits | None = None) -> None:
+    def __init__(self, script: list[RunOutcome], limits: Limits | None = None) -> None:
         self.script = list(script)
         self.jobs: list[dict[str, Any]] = []
         self.limits = limits or Limits(cell_seconds=30, total_seconds=180)
@@ -124,17 +127,14 @@ class ScriptedWorker:
     def start(self) -> str:
         return self.isolation
 
-    def run(self, job: dict[str, Any], *, deadline: float | None = None) -> dict[str, Any]:
+    def run(self, job: dict[str, Any], *, deadline: float | None = None) -> RunOutcome:
         self.jobs.append({k: list(v) for k, v in job.items()})
         return self.script.pop(0)
 
 
-def _ok(i: int) -> list[dict[str, Any]]:
-    return [{"cell_start": i}, {"cell_end": i, "status": "ok", "error": "", "output": ""}]
-
-
-def _res(messages: list[dict[str, Any]], end: str = "exited", **kw: Any) -> dict[str, Any]:
-    return {"messages": messages, "end": end, "exit_code": 0, "signal": None, **kw}
+def _execute(w: ScriptedWorker, cells: list[str], probes: list[str]) -> dict[str, Any]:
+    """execute_submission on the scripted worker, its result as plain data."""
+    return dataclasses.asdict(execute_submission(w, cells, probes))  # type: ignore[arg-type]
 
 
 def test_crash_in_a_cell_reruns_without_it() -> None:
@@ -152,7 +152,7 @@ def test_crash_in_a_cell_reruns_without_it() -> None:
             ),  # fmt: skip
         ]
     )
-    res = execute_submission(w, ["a", "b", "c"], ["a"])  # type: ignore[arg-type]
+    res = _execute(w, ["a", "b", "c"], ["a"])
     assert w.jobs[1]["skip"] == [1]
     assert [c["status"] for c in res["cells"]] == ["ok", "crashed", "ok"]
     assert res["probes"] == {"a": "1"}
@@ -189,7 +189,7 @@ def test_crash_in_a_probe_marks_it_and_probes_the_rest() -> None:
             ),  # fmt: skip
         ]
     )
-    res = execute_submission(w, ["x"], ["a", "b", "c", "d"])  # type: ignore[arg-type]
+    res = _execute(w, ["x"], ["a", "b", "c", "d"])
     assert w.jobs[1]["probe_ids"] == ["d"]
     assert res["probes"]["a"] == "1" and res["probes"]["d"] == "4"
     for crashed in ("b", "c"):
@@ -206,7 +206,7 @@ def test_events_are_not_repeated_by_reruns() -> None:
             _res([*slow, *_ok(2), {"job_end": True}]),
         ]
     )
-    res = execute_submission(w, ["a", "b", "c"], [])  # type: ignore[arg-type]
+    res = _execute(w, ["a", "b", "c"], [])
     assert [(e["kind"], e["cell"]) for e in res["events"]] == [
         ("cell_timeout", 0),
         ("kernel_died", 1),
@@ -217,7 +217,7 @@ def test_events_are_not_repeated_by_reruns() -> None:
 def test_gives_up_after_a_few_runs() -> None:
     script = [_res([*_ok(0), {"cell_start": i}], exit_code=1) for i in range(1, 6)]
     w = ScriptedWorker(script)
-    res = execute_submission(w, [f"c{i}" for i in range(6)], ["a"])  # type: ignore[arg-type]
+    res = _execute(w, [f"c{i}" for i in range(6)], ["a"])
     assert res["runs"] == 4
     assert [c["status"] for c in res["cells"]] == [
         "ok", "crashed", "crashed", "crashed", "crashed", "skipped",
@@ -243,14 +243,14 @@ def test_garbage_messages_are_ignored() -> None:
             )
         ]
     )
-    res = execute_submission(w, ["x"], ["a"])  # type: ignore[arg-type]
+    res = _execute(w, ["x"], ["a"])
     assert res["cells"] == [{"index": 0, "status": "ok", "error": "", "output": "?"}]
     assert res["probes"] == {}
 
 
 def test_total_timeout_stops_at_once() -> None:
     w = ScriptedWorker([_res([*_ok(0), {"cell_start": 1}], end="total_timeout")])
-    res = execute_submission(w, ["a", "b", "c"], ["a"])  # type: ignore[arg-type]
+    res = _execute(w, ["a", "b", "c"], ["a"])
     assert res["runs"] == 1
     assert [c["status"] for c in res["cells"]] == ["ok", "timeout", "skipped"]
     assert [e["kind"] for e in res["events"]] == ["total_timeout"]

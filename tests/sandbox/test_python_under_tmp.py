@@ -35,7 +35,8 @@ try:
     second = execute_submission(
         w, ["import os, pygments.formatters.html\nprint(sorted(os.listdir('/tmp')))"], []
     )
-    print(json.dumps({"first": first["cells"], "second": second["cells"], "starts": w.starts,
+    print(json.dumps({"first": [c.__dict__ for c in first.cells],
+                      "second": [c.__dict__ for c in second.cells], "starts": w.starts,
                       "isolation": w.isolation}))
 finally:
     w.close()

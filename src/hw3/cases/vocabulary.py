@@ -21,8 +21,8 @@ from typing import Any
 
 # Source folders and files of the hw3 package whose string constants are the vocabulary; those a
 # copy of the package lacks (the students' copy) are skipped.
-SOURCES = ("cases", "hidden", "grading/judges", "grading/slips.py")
-# Error kinds the probing machinery itself reports (hw3.cases.job, hw3.cases.run_probes).
+SOURCES = ("cases", "runner", "hidden", "grading/judges", "grading/slips.py")
+# Error kinds the probing machinery itself reports (hw3.runner.job, hw3.cases.run_probes).
 OWN_KINDS = frozenset({"Missing", "Timeout", "NotPlainData", "Crashed", "NoResult"})
 BUILTIN_EXCEPTIONS = frozenset(
     name for name, value in vars(builtins).items()

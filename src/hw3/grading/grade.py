@@ -13,6 +13,7 @@ cached and unreadable submissions first, then the rest on a few sandboxes at onc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import queue
@@ -158,8 +159,8 @@ def execute(sub: Submission, worker: Any) -> dict[str, Any]:
     # line by line, so a cell that also holds the student's code keeps it, and cell and line
     # numbers in messages stay those of the notebook.
     cells = strip_otter_cells(sub.cells)
-    return execute_submission(worker, cells, list(CASES),
-                              cell_name=lambda i: f"Code cell {i + 1}")
+    return dataclasses.asdict(execute_submission(worker, cells, list(CASES),
+                                                 cell_name=lambda i: f"Code cell {i + 1}"))
 
 
 def probe_data(run: dict[str, Any]) -> dict[str, str]:

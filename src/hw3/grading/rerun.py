@@ -7,17 +7,19 @@ run again. Each decision leaves an event in words a student understands.
 
     rerun = Rerun(cells, probe_ids, limits)
     while (job := rerun.next_job(out_of_time)) is not None:
-        rerun.record(result_of(job), parse_messages(...))
+        outcome = worker.run(job)
+        rerun.record(outcome, read_messages(outcome.messages, len(cells)))
 """
 
 from __future__ import annotations
 
+import dataclasses
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from hw3.cases import wire
-from hw3.cases.job import _error_text
+from hw3.runner.messages import JobReport, error_text
+from hw3.sandbox import End, RunOutcome
 
 MAX_RUNS = 4  # the first run and at most three re-runs
 
@@ -30,7 +32,7 @@ def seconds(x: float) -> str:
     return f"{x:g} s"
 
 
-_SIGNAL_WORDS = {
+_SIGNAL_WORDS: dict[int, str] = {
     signal.SIGSEGV: "a segmentation fault",
     signal.SIGABRT: "an abort",
     signal.SIGBUS: "a bus error",
@@ -40,24 +42,27 @@ _SIGNAL_WORDS = {
 }
 
 
-def failure(res: Mapping[str, Any], lim: Any) -> tuple[str, str, str]:
+# What each way a run can end says, for the events (ends that depend on the child's exit
+# status, EXITED and the rest, are worded by ``failure``).
+_ENDS: dict[End, tuple[str, str, str]] = {
+    End.OUTPUT_LIMIT: ("output_limit", "crashed", "sent far too much data back and was stopped"),
+    End.PROTOCOL_ERROR: ("protocol_error", "crashed",
+                         "interfered with the grader's messages and was stopped"),
+    End.ZYGOTE_DIED: ("kernel_died", "crashed", "shut down the grading process"),
+    End.STALLED: ("stalled", "crashed", "stopped responding"),
+}
+
+
+def failure(res: RunOutcome, lim: Any) -> tuple[str, str, str]:
     """(event kind, culprit status, what happened in words) for a run that went wrong."""
-    end = res.get("end")
-    sig = res.get("signal")
-    code = res.get("exit_code")
-    if end == "cell_timeout":
+    end, sig, code = res.end, res.signal, res.exit_code
+    if end is End.CELL_TIMEOUT:
         limit = seconds(lim.cell_seconds)
         return "cell_timeout", "timeout", f"ran longer than {limit} and was stopped"
-    if end == "output_limit":
-        return "output_limit", "crashed", "sent far too much data back and was stopped"
-    if end == "protocol_error":
-        return "protocol_error", "crashed", "interfered with the grader's messages and was stopped"
-    if end == "limit":
-        return "limit", "crashed", f"went over a limit ({res.get('detail', '')}) and was stopped"
-    if end == "zygote_died":
-        return "kernel_died", "crashed", "shut down the grading process"
-    if end == "stalled":
-        return "stalled", "crashed", "stopped responding"
+    if end is End.LIMIT:
+        return "limit", "crashed", f"went over a limit ({res.detail}) and was stopped"
+    if end in _ENDS:
+        return _ENDS[end]
     if sig == signal.SIGXCPU:
         return "cpu_limit", "crashed", f"used more than {lim.cpu_seconds} s of CPU time"
     if sig is not None:
@@ -122,12 +127,12 @@ class Rerun:
             return None
         return {"cells": self.cells, "skip": sorted(self.culprits), "probe_ids": list(self.pending)}
 
-    def record(self, res: Mapping[str, Any], got: Mapping[str, Any]) -> None:
-        """What one run reported: the worker's result ``res`` (its ``end``, ``signal``,
-        ``exit_code``, ``detail``) and its messages as ``parse_messages`` read them."""
+    def record(self, res: RunOutcome, got: JobReport) -> None:
+        """What one run reported: the worker's outcome ``res`` (its ``end``, ``signal``,
+        ``exit_code``, ``detail``) and its messages as ``read_messages`` read them."""
         self.runs += 1
         lim, name = self.lim, self.name
-        self.last = got["cells"]
+        self.last = {i: dataclasses.asdict(c) for i, c in got.cells.items()}
         for i, c in self.last.items():
             if c["status"] == "timeout":
                 self._event("cell_timeout", i,
@@ -137,39 +142,39 @@ class Rerun:
                 self._event("memory", i,
                             f"{name(i)} ran out of memory (the limit is "
                             f"{lim.memory_bytes / 2**30:g} GiB); grading went on without it.")
-        self.probes.update({k: v for k, v in got["probes"].items() if k in self.pending})
+        self.probes.update({k: v for k, v in got.probes.items() if k in self.pending})
         self.pending = [p for p in self.pending if p not in self.probes]
-        if got["probe_error"]:
+        if got.probe_error:
             # The child's words stay out: student code can send this frame with any text.
             self._event("probes_unavailable", None,
                         "The checks could not be loaded; this is a problem with the grader, "
                         "not with your notebook.")
-        if got["job_end"]:
+        if got.job_end:
             return self._stop()  # everything was reported, however the sandbox ended afterwards
-        running = got["running"]
-        if res.get("end") == "total_timeout":
-            in_cell = bool(running) and running[0] == "cell"
-            if in_cell:
-                self.culprits[running[1]] = {"status": "timeout",
-                                             "error": "CellTimeout: out of time"}
-            self._out_of_time(running[1] if in_cell else None)
+        running = got.running
+        if res.end is End.TOTAL_TIMEOUT:
+            in_cell = running is not None and running.kind == "cell"
+            if running is not None and in_cell:
+                self.culprits[running.cell] = {"status": "timeout",
+                                               "error": "CellTimeout: out of time"}
+            self._out_of_time(running.cell if running is not None and in_cell else None)
             return self._stop()
         kind, status, what = failure(res, lim)
         said = what  # the cell's error, for the instructor (results' cells)
-        if got["fatal"]:
+        if got.fatal:
             # The child's own words go to the cell's error only: student code can send this
             # frame, so the event (which students read) says it in fixed words.
             kind, status, what = "grader_error", "crashed", "broke the grader"
-            said = f"{what} ({got['fatal']})"
-        if running and running[0] == "cell" and running[1] not in self.culprits:
-            i = running[1]
+            said = f"{what} ({got.fatal})"
+        if running and running.kind == "cell" and running.cell not in self.culprits:
+            i = running.cell
             self.culprits[i] = {"status": status, "error": f"{said[0].upper()}{said[1:]}."}
             self._event(kind, i, f"{name(i)} {what}; grading went on without it.")
             return None  # run again without it
-        if running and running[0] == "probe" and set(running[1]) & set(self.pending):
-            group = [p for p in running[1] if p in self.pending]
+        if running and running.kind == "probe" and set(running.group) & set(self.pending):
+            group = [p for p in running.group if p in self.pending]
             for case_id in group:
-                self.probes[case_id] = _error_text(wire, "Crashed", f"This check {what}.")
+                self.probes[case_id] = error_text("Crashed", f"This check {what}.")
                 self.pending.remove(case_id)
             self._event(kind, None, f"The check {', '.join(group)} {what}; the other checks "
                                     "went on.")

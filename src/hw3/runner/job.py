@@ -1,25 +1,14 @@
-"""The job runner inside the sandbox, and the messages it sends (the job protocol).
+"""The job runner inside the sandbox: it writes the job protocol (``hw3.runner.messages``).
 
 ``run_job`` runs in a fresh fork of the warm zygote (``hw3.sandbox``): it executes the
 cells with a real IPython ``InteractiveShell``, one SIGALRM-enforced time limit per cell, then
 runs the probes of ``hw3.cases`` on the resulting namespace. It reports through ``send`` as it
-goes, and calls the sandbox's ``beat(True)`` as each cell or probe group starts and
-``beat(False)`` as it ends (the worker's step clock; it knows nothing of cells)::
-
-    {"cell_start": i}
-    {"cell_end": i, "status": "ok"|"error"|"timeout"|"memory", "error": str, "output": str}
-    {"probe_start": case_id, "group": [case_id, ...]}   # ids sharing one probe run together
-    {"probe": case_id, "data": json_text}
-    {"probe_error": str}          # hw3.cases could not be imported
-    {"job_end": true}
-
-``parse_messages`` is the one reader of that protocol, on the trusted side
-(``hw3.grading.execute``): nothing in the messages is trusted. The zygote (``hw3.sandbox``)
-calls ``preload`` once and ``run_job`` per job, by name (``hw3.grading.jail``).
-
-This module is long because the protocol's writer and its one reader are kept side by side, so
-a message cannot change on one side alone; the redesign moves both out of the package students
-receive, into one the sandbox binds.
+goes (``CellStart``/``CellEnd`` per cell, ``ProbeStart`` and one ``ProbeData`` per id of each
+probe group, ``ProbeError`` if the probes cannot be loaded, ``JobEnd``), and calls the sandbox's
+``beat(True)`` as each cell or probe group starts and ``beat(False)`` as it ends (the worker's
+step clock; it knows nothing of cells). The zygote calls ``preload`` once and ``run_job`` per
+job, by name (``hw3.grading.jail``). The protocol's one reader is
+``hw3.runner.messages.read_messages``, on the trusted side.
 """
 
 
@@ -33,18 +22,21 @@ import io
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
-MAX_ERROR_CHARS = 1000
-MAX_OUTPUT_CHARS = 16 * 1024  # of one cell's output, kept in results (the child caps at 256 kB)
-MAX_OUTPUTS_CHARS = 256 * 1024  # of all cells' outputs of one submission, kept in results
-MAX_GROUP = 1000  # ids in one probe group
-MAX_PROBE_CHARS = 16 * 2**20  # of one probe's data (wire.MAX_TEXT): longer is refused here
-# What a probe's data too large to keep becomes (hw3.cases.wire's encoding of a probe's error).
-_TOO_LARGE = ('{"$dict":{"error":{"$dict":{"type":"NotPlainData","message":"the values your '
-              'code returned are too large to be read"}}}}')
-_CELL_STATUSES = ("ok", "error", "timeout", "memory")
+from hw3.runner.messages import (
+    MAX_ERROR_CHARS,
+    CellEnd,
+    CellStart,
+    CellStatus,
+    Job,
+    JobEnd,
+    ProbeData,
+    ProbeError,
+    ProbeStart,
+    error_text,
+)
 
 Send = Callable[[dict[str, Any]], None]
 Beat = Callable[[bool], None]
@@ -312,51 +304,53 @@ def run_job(
     ``probe_runner`` defaults to ``hw3.cases.run_probes``; tests call ``run_job`` directly
     with their own runner (it is not reachable from a job).
     """
-    cells: Sequence[str] = list(job.get("cells", []))
-    skip = {int(i) for i in job.get("skip", [])}
-    probe_ids = [str(p) for p in job.get("probe_ids", [])]
+    todo = Job.from_wire(job)
     workdir = workdir if workdir is not None else os.getcwd()
-    beat = beat or _no_beat
-    shell = _shell()
-    _reset_environment(workdir)
-    saved = sys.stdout, sys.stderr
-    alarm = _Alarm(cell_seconds)
+    run = _Run(send, beat or _no_beat, cell_seconds, workdir)
+    _reset_environment(run.workdir)
     try:
-        for i, source in enumerate(cells):
-            if i in skip:
-                continue
-            beat(True)
-            send({"cell_start": i})
-            cap = _Capture(max_output_bytes)
-            sys.stdout = sys.stderr = cap
-            result, err = _guarded(alarm, functools.partial(_run_cell, shell, source))
-            sys.stdout, sys.stderr = saved
-            if err is None and result is not None:
-                err = result.error_before_exec or result.error_in_exec
-            if alarm.fired:
-                status = "timeout"
-            elif isinstance(err, MemoryError):
-                status = "memory"
-            elif err is not None:
-                status = "error"
-            else:
-                status = "ok"
-            alarm.fired = False
-            shell.exit_now = False  # `exit()` in a cell asks the shell to stop: ignore it
-            _reset_environment(workdir)
-            send(
-                {
-                    "cell_end": i,
-                    "status": status,
-                    "error": _describe(err) if err is not None else "",
-                    "output": cap.getvalue(),
-                }
-            )
-            beat(False)
-        _run_probes(probe_ids, shell.user_ns, send, beat, alarm, cell_seconds, probe_runner)
+        for i, source in enumerate(todo.cells):
+            if i not in todo.skip:
+                run.cell(i, source, max_output_bytes)
+        _run_probes(list(todo.probe_ids), run, probe_runner)
     finally:
-        sys.stdout, sys.stderr = saved
-    send({"job_end": True})
+        sys.stdout, sys.stderr = run.saved
+    send(JobEnd().to_wire())
+
+
+class _Run:
+    """What the steps of one job share: where they report, the clock, the shell."""
+
+    def __init__(self, send: Send, beat: Beat, cell_seconds: float, workdir: str) -> None:
+        self.send, self.beat, self.workdir = send, beat, workdir
+        self.cell_seconds, self.alarm = cell_seconds, _Alarm(cell_seconds)
+        self.shell = _shell()
+        self.saved = sys.stdout, sys.stderr
+
+    def cell(self, i: int, source: str, max_output_bytes: int) -> None:
+        """Run one cell under its time limit, its output captured, and report it."""
+        self.beat(True)
+        self.send(CellStart(i).to_wire())
+        cap = _Capture(max_output_bytes)
+        sys.stdout = sys.stderr = cap
+        result, err = _guarded(self.alarm, functools.partial(_run_cell, self.shell, source))
+        sys.stdout, sys.stderr = self.saved
+        if err is None and result is not None:
+            err = result.error_before_exec or result.error_in_exec
+        status = self._status(err)
+        self.alarm.fired = False
+        self.shell.exit_now = False  # `exit()` in a cell asks the shell to stop: ignore it
+        _reset_environment(self.workdir)
+        error = _describe(err) if err is not None else ""
+        self.send(CellEnd(i, status, error, cap.getvalue()).to_wire())
+        self.beat(False)
+
+    def _status(self, err: BaseException | None) -> CellStatus:
+        if self.alarm.fired:
+            return "timeout"
+        if isinstance(err, MemoryError):
+            return "memory"
+        return "error" if err is not None else "ok"
 
 
 def _no_beat(busy: bool) -> None:
@@ -386,124 +380,35 @@ def _default_runner() -> ProbeRunner:
     return run_probes
 
 
-def _run_probes(
-    probe_ids: list[str],
-    ns: Mapping[str, Any],
-    send: Send,
-    beat: Beat,
-    alarm: _Alarm,
-    cell_seconds: float,
-    runner: ProbeRunner | None,
-) -> None:
+def _run_probes(probe_ids: list[str], run: _Run, runner: ProbeRunner | None) -> None:
     if not probe_ids:
         return
     try:
-        from hw3.cases import wire
+        from hw3.cases import wire  # noqa: F401 - a probe's data is encoded by it
 
-        run: ProbeRunner = runner if runner is not None else _default_runner()
+        probe: ProbeRunner = runner if runner is not None else _default_runner()
     except BaseException as e:  # noqa: BLE001 - e.g. the package is mid-edit
-        send({"probe_error": _describe(e)})
+        run.send(ProbeError(_describe(e)).to_wire())
         return
-    saved = sys.stdout, sys.stderr
     for group in _probe_groups(probe_ids):
-        beat(True)
-        send({"probe_start": group[0], "group": group})
-        sys.stdout = sys.stderr = _Capture(0)  # what probes print is discarded
-        out, err = _guarded(alarm, functools.partial(run, list(group), ns))
-        sys.stdout, sys.stderr = saved
-        for case_id in group:
-            text = out.get(case_id) if isinstance(out, Mapping) else None
-            if alarm.fired:
-                why = f"this check ran longer than {cell_seconds:g} s"
-                text = _error_text(wire, "Timeout", why)
-            elif not isinstance(text, str):
-                why = _describe(err) if err is not None else "the check returned nothing"
-                text = _error_text(wire, type(err).__name__ if err else "NoResult", why)
-            send({"probe": case_id, "data": text})
-            beat(False)
-        alarm.fired = False
-        _reset_environment(None)
+        _probe_group(group, run, probe)
 
 
-def _error_text(wire: Any, kind: str, message: str) -> str:
-    return str(wire.encode({"error": {"type": kind, "message": message[:500]}}))
-
-
-
-# ----------------------------------------------------------------- the protocol's reader
-
-
-def _text(value: Any) -> str:
-    """A str that encodes as UTF-8 (JSON from the child may carry lone surrogates)."""
-    if not isinstance(value, str):
-        return ""
-    return value.encode("utf-8", "replace").decode("utf-8")
-
-
-def _capped(value: Any, limit: int) -> str:
-    """A str from the child, at most ``limit`` characters, with a note where it was cut."""
-    text = _text(value[: limit + 1] if isinstance(value, str) else value)
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n[... cut: the grader keeps at most {limit} characters here]"
-
-
-def parse_messages(messages: Sequence[Mapping[str, Any]], n_cells: int) -> dict[str, Any]:
-    """What one run reported, validated: nothing here is trusted.
-
-    Student code can write frames of its own into the pipe, so the sequence is checked: a
-    ``cell_end`` counts only for the cell that was started last and not yet ended, a ``probe``
-    only for an id of the group that was started last, and the first report of a cell or a
-    probe wins (a later frame never rewrites it). Every string kept is capped."""
-    cells: dict[int, dict[str, str]] = {}
-    probes: dict[str, str] = {}
-    started: set[int] = set()
-    running: tuple[str, Any] | None = None
-    job_end = False
-    probe_error = ""
-    fatal = ""
-    for m in messages:
-        if "cell_start" in m:
-            i = m["cell_start"]
-            ok = type(i) is int and 0 <= i < n_cells and i not in started
-            running = ("cell", i) if ok else None
-            if ok:
-                started.add(i)
-        elif "cell_end" in m:
-            i = m["cell_end"]
-            status = m.get("status")
-            if running == ("cell", i) and i not in cells and status in _CELL_STATUSES:
-                cells[i] = {
-                    "status": str(status),
-                    "error": _capped(m.get("error"), MAX_ERROR_CHARS),
-                    "output": _capped(m.get("output"), MAX_OUTPUT_CHARS),
-                }
-            running = None
-        elif "probe_start" in m:
-            group = m.get("group")
-            ok = isinstance(group, list) and 0 < len(group) <= MAX_GROUP and all(
-                isinstance(g, str) and len(g) <= 200 for g in group)
-            running = ("probe", list(cast(list, group))) if ok else None
-        elif "probe" in m:
-            pid, data = m.get("probe"), m.get("data")
-            group_now = running[1] if running is not None and running[0] == "probe" else None
-            if group_now is not None and isinstance(pid, str) and pid in group_now:
-                if pid not in probes and isinstance(data, str):
-                    probes[pid] = data if len(data) <= MAX_PROBE_CHARS else _TOO_LARGE
-                if all(g in probes for g in group_now):
-                    running = None
-        elif "job_end" in m:
-            job_end = True
-            running = None
-        elif "probe_error" in m:
-            probe_error = probe_error or _capped(m["probe_error"], MAX_ERROR_CHARS)
-        elif "fatal" in m:
-            fatal = fatal or _capped(m["fatal"], MAX_ERROR_CHARS)
-    return {
-        "cells": cells,
-        "probes": probes,
-        "running": running,
-        "job_end": job_end,
-        "probe_error": probe_error,
-        "fatal": fatal,
-    }
+def _probe_group(group: list[str], run: _Run, probe: ProbeRunner) -> None:
+    """Run one group's probe under the time limit, what it prints discarded; report each id."""
+    run.beat(True)
+    run.send(ProbeStart(tuple(group)).to_wire())
+    sys.stdout = sys.stderr = _Capture(0)
+    out, err = _guarded(run.alarm, functools.partial(probe, list(group), run.shell.user_ns))
+    sys.stdout, sys.stderr = run.saved
+    for case_id in group:
+        text = out.get(case_id) if isinstance(out, Mapping) else None
+        if run.alarm.fired:
+            text = error_text("Timeout", f"this check ran longer than {run.cell_seconds:g} s")
+        elif not isinstance(text, str):
+            why = _describe(err) if err is not None else "the check returned nothing"
+            text = error_text(type(err).__name__ if err else "NoResult", why)
+        run.send(ProbeData(case_id, text).to_wire())
+        run.beat(False)
+    run.alarm.fired = False
+    _reset_environment(None)

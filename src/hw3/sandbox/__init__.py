@@ -65,6 +65,7 @@ from .locate import (
     bwrap_candidates,
     requested_mode,
 )
+from .outcome import End, RunOutcome
 from .policy import Mount, Policy, bwrap_argv
 from .resolve import bubblewrap_policy, sandbox_env, visible_paths
 from .spec import (
@@ -81,10 +82,11 @@ from .spec import (
 from .worker import Worker
 
 __all__ = [
-    "ABORT_SECONDS", "BEAT", "BWRAP_ENV", "CGROUP_MEMORY_MARGIN", "ENV_VAR", "KILL_GRACE",
+    "ABORT_SECONDS", "BEAT", "BWRAP_ENV", "CGROUP_MEMORY_MARGIN", "ENV_VAR", "End", "KILL_GRACE",
     "MAX_JOB_BYTES", "MAX_MESSAGE_BYTES", "MAX_MESSAGE_CONTAINERS", "MAX_OPEN_FILES",
     "MIN_SYSTEM_BWRAP", "MODES", "SANDBOX_UID", "SHM_BYTES", "STARTUP_SECONDS", "SYSTEM_BWRAP",
-    "FrameReader", "Limits", "Mount", "Payload", "Policy", "ProtocolError", "SandboxError",
+    "FrameReader", "Limits", "Mount", "Payload", "Policy", "ProtocolError", "RunOutcome",
+    "SandboxError",
     "Worker", "bubblewrap_policy", "bwrap_argv", "bwrap_candidates", "encode_frame",
     "requested_mode", "sandbox_env", "visible_paths",
 ]

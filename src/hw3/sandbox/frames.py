@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import socket
 import struct
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 MAX_MESSAGE_BYTES = 16 * 2**20 + 2**16  # one message; a job's result may be 16 MiB
 # `[` and `{` in one message, counted before parsing: a flood of tiny lists cannot make
@@ -111,6 +113,59 @@ def recv_frame(sock: socket.socket, limit: int = 2**30) -> dict[str, Any] | None
     return msg
 
 
+
+
+def read_frame(fd: int, deadline: float, limit: int) -> dict[str, Any] | None:
+    """One frame from ``fd`` before ``deadline`` (a ``time.monotonic()`` value), from a process
+    kept on a budget: None if it is late, gone, larger than ``limit`` bytes or not a JSON
+    object."""
+    header = _read_exact(fd, _HDR.size, deadline)
+    if header is None:
+        return None
+    (n,) = _HDR.unpack(header)
+    if n > limit:
+        return None
+    body = _read_exact(fd, n, deadline)
+    if body is None:
+        return None
+    try:
+        msg = json.loads(body)
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None
+
+
+def _read_exact(fd: int, n: int, deadline: float) -> bytes | None:
+    buf = bytearray()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while len(buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                return None
+            chunk = os.read(fd, n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+    return bytes(buf)
+
+
+def read_stream_frame(stream: BinaryIO) -> dict[str, Any] | None:
+    """Blocking read of one frame from a trusted parent's stream; None at its end."""
+    header = stream.read(_HDR.size)
+    if len(header) < _HDR.size:
+        return None
+    (n,) = _HDR.unpack(header)
+    msg = json.loads(stream.read(n))
+    if not isinstance(msg, dict):
+        raise ProtocolError("message is not an object")
+    return msg
+
+
+def write_frame(stream: BinaryIO, obj: Any) -> None:
+    """One frame written to ``stream``, flushed."""
+    stream.write(encode_frame(obj))
+    stream.flush()
 
 
 def make_sender(fd: int) -> Callable[[dict[str, Any]], None]:

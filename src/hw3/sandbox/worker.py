@@ -26,6 +26,7 @@ from . import cgroups, resolve, userns
 from .cleanup import wipe
 from .frames import BEAT, FrameReader, ProtocolError, encode_frame
 from .locate import ENV_VAR, bwrap_candidates, no_sandbox, requested_mode, short
+from .outcome import End, RunOutcome
 from .policy import bwrap_argv
 from .spec import (
     ABORT_SECONDS,
@@ -97,54 +98,25 @@ class Worker:
             self._await_ready()
         return self._isolation
 
-    def run(self, job: dict[str, Any], *, deadline: float | None = None) -> dict[str, Any]:
+    def run(self, job: dict[str, Any], *, deadline: float | None = None) -> RunOutcome:
         """Run one job in a fresh child of the zygote and collect what it sent.
 
         ``deadline`` is a ``time.monotonic()`` value after which the job is killed (default:
-        ``limits.total_seconds`` from now). Returns ``{"messages": [...], "end": str,
-        "detail": str, "exit_code": int|None, "signal": int|None, "seconds": float,
-        "isolation": str}`` where ``end`` is "exited" (the child exited by itself), "cell_timeout",
-        "stalled", "total_timeout", "output_limit", "protocol_error", "limit" (the zygote's
-        watchdog killed it) or "zygote_died".
+        ``limits.total_seconds`` from now). How the job ended is an ``End``.
         """
         t0 = time.monotonic()
         if deadline is None:
             deadline = t0 + self.limits.total_seconds
-        result: dict[str, Any] = {
-            "messages": [],
-            "end": "exited",
-            "detail": "",
-            "exit_code": None,
-            "signal": None,
-        }
         frame = encode_frame({"op": "run", "job": job, "limits": dataclasses.asdict(self.limits)})
-        for attempt in (1, 2):
-            # A zygote that died between jobs (crashed, killed) is replaced transparently.
-            if self._proc is not None and self._proc.poll() is not None:
-                self._teardown()
-            self.start()
-            assert self._ctl is not None
-            r, w = os.pipe()
+        run = _Collecting(deadline)
+        r = self._send_job(frame, run)
+        if r is not None:
+            run.isolation = self._isolation
             try:
-                self._ctl.sendall(frame)
-                socket.send_fds(self._ctl, [b"F"], [w])
-                break
-            except OSError as e:
-                os.close(r)
-                self._teardown()
-                if attempt == 2:
-                    result.update(end="zygote_died", detail=f"could not reach the sandbox: {e}")
-                    result["seconds"] = time.monotonic() - t0
-                    return result
+                self._collect(r, run)
             finally:
-                os.close(w)
-        result["isolation"] = self._isolation
-        try:
-            self._collect(r, deadline, result)
-        finally:
-            os.close(r)
-            result["seconds"] = time.monotonic() - t0
-        return result
+                os.close(r)
+        return run.outcome(time.monotonic() - t0)
 
     def close(self) -> None:
         """Stop the zygote and everything in its sandbox."""
@@ -170,116 +142,130 @@ class Worker:
 
     # -- running one job ----------------------------------------------------------------------
 
-    def _collect(self, r: int, deadline: float, result: dict[str, Any]) -> None:
-        assert self._ctl is not None and self._ctl_reader is not None
-        lim = self.limits
-        reader = FrameReader()
-        messages: list[dict[str, Any]] = result["messages"]
+    def _send_job(self, frame: bytes, run: _Collecting) -> int | None:
+        """Send the job and the write end of a fresh pipe; the read end, or None if the sandbox
+        could not be reached twice (a zygote that died between jobs is replaced once)."""
+        for attempt in (1, 2):
+            if self._proc is not None and self._proc.poll() is not None:
+                self._teardown()
+            self.start()
+            assert self._ctl is not None
+            r, w = os.pipe()
+            try:
+                self._ctl.sendall(frame)
+                socket.send_fds(self._ctl, [b"F"], [w])
+                return r
+            except OSError as e:
+                os.close(r)
+                self._teardown()
+                if attempt == 2:
+                    run.stop(End.ZYGOTE_DIED, f"could not reach the sandbox: {e}")
+            finally:
+                os.close(w)
+        return None
+
+    def _collect(self, r: int, run: _Collecting) -> None:
+        """Read the job's frames and the zygote's until the zygote says the job is done, under
+        the step clock and the deadline; kill the job when a clock runs out."""
+        assert self._ctl is not None
         sel = selectors.DefaultSelector()
         sel.register(r, selectors.EVENT_READ, "data")
         sel.register(self._ctl, selectors.EVENT_READ, "ctl")
-        busy_since = time.monotonic()  # the last heartbeat: a step's start, or idle time
-        busy = False  # whether the last heartbeat started a step
-        aborting: str | None = None
-        abort_at = 0.0
-        data_open = True
-        done: dict[str, Any] | None = None
         try:
-            while done is None:
-                now = time.monotonic()
-                if aborting is None:
-                    step_limit = busy_since + lim.cell_seconds + KILL_GRACE
-                    if now >= deadline:
-                        aborting, detail = "total_timeout", "the submission ran out of time"
-                    elif now >= step_limit:
-                        if not busy:
-                            aborting, detail = "stalled", "the notebook stopped responding"
-                        else:
-                            aborting, detail = "cell_timeout", "a step ran past its time limit"
-                    if aborting is not None:
-                        result.update(end=aborting, detail=detail)
-                        abort_at = now
-                        self._send_kill()
-                        continue
-                    timeout = max(0.0, min(deadline, step_limit) - now)
-                else:
-                    if now - abort_at > ABORT_SECONDS:
-                        self._teardown()
-                        result["detail"] += "; the sandbox did not respond and was restarted"
-                        return
-                    timeout = ABORT_SECONDS - (now - abort_at)
+            while run.done is None:
+                timeout = self._check_clocks(run)
+                if timeout is None:
+                    return
                 for key, _ in sel.select(min(timeout, 0.5) + 0.001):
                     if key.data == "data":
-                        chunk = os.read(r, 1 << 16)
-                        if not chunk:
-                            sel.unregister(r)
-                            data_open = False
-                            continue
-                        if aborting is not None:
-                            continue  # drain and drop: the job is being killed anyway
-                        try:
-                            new = reader.feed(chunk)
-                        except ProtocolError as e:
-                            # What came before the garbage (heartbeats are the worker's).
-                            messages.extend(m for m in e.messages if BEAT not in m)
-                            reason = (
-                                "output_limit" if str(e) == "output_limit" else "protocol_error"
-                            )
-                            result.update(end=reason, detail=str(e))
-                            aborting, abort_at = reason, time.monotonic()
-                            self._send_kill()
-                            continue
-                        for msg in new:
-                            if BEAT in msg:  # the heartbeat is the worker's, not the caller's
-                                busy, busy_since = msg[BEAT] is True, time.monotonic()
-                            else:
-                                messages.append(msg)
-                    else:
-                        try:
-                            chunk = self._ctl.recv(1 << 16)
-                        except OSError:
-                            chunk = b""
-                        if not chunk:
-                            self._teardown()
-                            result.update(
-                                end="zygote_died",
-                                detail=result["detail"] or "the sandbox died during the job",
-                            )
-                            return
-                        try:
-                            for msg in self._ctl_reader.feed(chunk):
-                                if msg.get("op") == "done":
-                                    done = msg
-                                elif msg.get("op") == "limit" and aborting is None:
-                                    what = str(msg.get("what", ""))[:200]
-                                    result.update(end="limit", detail=what)
-                        except ProtocolError:
-                            self._teardown()
-                            result.update(end="zygote_died", detail="the sandbox sent garbage")
-                            return
-            # The zygote has killed every process of the job: the pipe has no writer left.
-            if data_open:
-                end_by = time.monotonic() + 1.0
-                while time.monotonic() < end_by:
-                    if not sel.select(0.1):
-                        continue
-                    chunk = os.read(r, 1 << 16)
-                    if not chunk:
-                        break
-                    if aborting is None:
-                        try:
-                            messages.extend(m for m in reader.feed(chunk) if BEAT not in m)
-                        except ProtocolError as e:
-                            result.update(end="protocol_error", detail=str(e))
-                            break
-            code, sig = done.get("exit_code"), done.get("signal")
-            result["exit_code"] = code if isinstance(code, int) else None
-            result["signal"] = sig if isinstance(sig, int) else None
-            if done.get("restart"):
-                # e.g. the scratch space could not be wiped: never reuse a dirty sandbox
-                self._teardown()
+                        self._read_job(r, run, sel)
+                    elif not self._read_zygote(run):
+                        return
+            if run.data_open:
+                _drain(r, run, sel)
+            self._job_done(run.done, run)
         finally:
             sel.close()
+
+    def _check_clocks(self, run: _Collecting) -> float | None:
+        """Seconds to wait for the next frame; starts the kill when a clock ran out. None: the
+        sandbox did not answer a kill in time and was torn down."""
+        now = time.monotonic()
+        if run.aborting is None:
+            step_limit = run.busy_since + self.limits.cell_seconds + KILL_GRACE
+            if now >= run.deadline:
+                run.abort(End.TOTAL_TIMEOUT, "the submission ran out of time")
+            elif now >= step_limit and not run.busy:
+                run.abort(End.STALLED, "the notebook stopped responding")
+            elif now >= step_limit:
+                run.abort(End.CELL_TIMEOUT, "a step ran past its time limit")
+            if run.aborting is not None:
+                self._send_kill()
+                return 0.0
+            return max(0.0, min(run.deadline, step_limit) - now)
+        if now - run.abort_at > ABORT_SECONDS:
+            self._teardown()
+            run.detail += "; the sandbox did not respond and was restarted"
+            return None
+        return ABORT_SECONDS - (now - run.abort_at)
+
+    def _read_job(self, r: int, run: _Collecting, sel: selectors.BaseSelector) -> None:
+        """The job's pipe: its frames (heartbeats restart the step clock), or garbage."""
+        chunk = os.read(r, 1 << 16)
+        if not chunk:
+            sel.unregister(r)
+            run.data_open = False
+            return
+        if run.aborting is not None:
+            return  # drain and drop: the job is being killed anyway
+        try:
+            new = run.reader.feed(chunk)
+        except ProtocolError as e:
+            # What came before the garbage (heartbeats are the worker's).
+            run.messages.extend(m for m in e.messages if BEAT not in m)
+            run.abort(End.OUTPUT_LIMIT if str(e) == "output_limit" else End.PROTOCOL_ERROR,
+                      str(e))
+            self._send_kill()
+            return
+        for msg in new:
+            if BEAT in msg:  # the heartbeat is the worker's, not the caller's
+                run.busy, run.busy_since = msg[BEAT] is True, time.monotonic()
+            else:
+                run.messages.append(msg)
+
+    def _read_zygote(self, run: _Collecting) -> bool:
+        """The zygote's socket: ``done``, or its watchdog's ``limit``. False: it died or sent
+        garbage (the sandbox was torn down)."""
+        assert self._ctl is not None and self._ctl_reader is not None
+        try:
+            chunk = self._ctl.recv(1 << 16)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._teardown()
+            run.stop(End.ZYGOTE_DIED, run.detail or "the sandbox died during the job")
+            return False
+        try:
+            for msg in self._ctl_reader.feed(chunk):
+                if msg.get("op") == "done":
+                    run.done = msg
+                elif msg.get("op") == "limit" and run.aborting is None:
+                    run.stop(End.LIMIT, str(msg.get("what", ""))[:200])
+        except ProtocolError:
+            self._teardown()
+            run.stop(End.ZYGOTE_DIED, "the sandbox sent garbage")
+            return False
+        return True
+
+    def _job_done(self, done: dict[str, Any] | None, run: _Collecting) -> None:
+        """The zygote's ``done``: the child's exit status, and whether to restart."""
+        assert done is not None
+        code, sig = done.get("exit_code"), done.get("signal")
+        run.exit_code = code if isinstance(code, int) else None
+        run.signal = sig if isinstance(sig, int) else None
+        if done.get("restart"):
+            # e.g. the scratch space could not be wiped: never reuse a dirty sandbox
+            self._teardown()
 
     def _send_kill(self) -> None:
         assert self._ctl is not None
@@ -550,3 +536,53 @@ def _kill_quietly(proc: Any, ctl: Any, log: Any, hostdir: str | None) -> None:
         with contextlib.suppress(OSError):
             os.rmdir(hostdir)
 
+
+class _Collecting:
+    """One run's state while its frames are collected (``Worker._collect``'s steps share it)."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.reader = FrameReader()
+        self.messages: list[dict[str, Any]] = []
+        self.end = End.EXITED
+        self.detail = ""
+        self.exit_code: int | None = None
+        self.signal: int | None = None
+        self.isolation = ""
+        self.busy_since = time.monotonic()  # the last heartbeat: a step's start, or idle time
+        self.busy = False  # whether the last heartbeat started a step
+        self.aborting: End | None = None  # why the job is being killed, once it is
+        self.abort_at = 0.0
+        self.data_open = True  # the job's pipe still has a writer
+        self.done: dict[str, Any] | None = None  # the zygote's "done" frame
+
+    def stop(self, end: End, detail: str) -> None:
+        self.end, self.detail = end, detail
+
+    def abort(self, end: End, detail: str) -> None:
+        """The job is being killed for ``end``: later frames are dropped."""
+        self.stop(end, detail)
+        self.aborting, self.abort_at = end, time.monotonic()
+
+    def outcome(self, seconds: float) -> RunOutcome:
+        return RunOutcome(messages=self.messages, end=self.end, detail=self.detail,
+                          exit_code=self.exit_code, signal=self.signal, seconds=seconds,
+                          isolation=self.isolation)
+
+
+def _drain(r: int, run: _Collecting, sel: selectors.BaseSelector) -> None:
+    """The zygote has killed every process of the job: read what is left in the pipe (it has
+    no writer left), for a second at most."""
+    end_by = time.monotonic() + 1.0
+    while time.monotonic() < end_by:
+        if not sel.select(0.1):
+            continue
+        chunk = os.read(r, 1 << 16)
+        if not chunk:
+            break
+        if run.aborting is None:
+            try:
+                run.messages.extend(m for m in run.reader.feed(chunk) if BEAT not in m)
+            except ProtocolError as e:
+                run.stop(End.PROTOCOL_ERROR, str(e))
+                break
