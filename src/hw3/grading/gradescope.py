@@ -46,7 +46,6 @@ DEFAULT_TIMEOUT = timeouts.GRADESCOPE_TIMEOUT  # the notebook's wall time, secon
 DEFAULT_DEADLINE = timeouts.GRADESCOPE_DEADLINE  # results.json is written by then, whatever happens
 GRADESCOPE_JUDGING = Budget(case_seconds=timeouts.GRADESCOPE_JUDGE_CASE_SECONDS,
                             submission_seconds=timeouts.GRADESCOPE_JUDGE_SUBMISSION_SECONDS)
-NOBODY = 65534  # the unprivileged-user sandbox's uid for student code
 LOCK_DEPTH = 64  # folders deep that lock_down opens (descriptors held at once)
 ISOLATION_ENV = "HW3_GRADESCOPE_ISOLATION"  # instructors' override of the choice below
 ID_FIELD_ENV = "HW3_GRADESCOPE_ID_FIELD"  # "email": variants keyed by e-mail, not the SID
@@ -271,16 +270,16 @@ def open_python_path() -> list[str]:
 
 
 def _unprivileged(root: Path, why: str, folders: Folders = GRADESCOPE) -> Isolation:
-    from hw3.sandbox import SandboxError
+    from hw3.sandbox import SANDBOX_UID, SandboxError
 
     if os.geteuid() != 0:
         return Isolation(None, f"{why}; running student code as another user needs root")
     if not _installed():  # a source checkout: its folders are not the autograder's to change
         return Isolation(None, f"{why}; hw3 runs from {_package_dir()}, not from an installed "
                                "wheel, so its files cannot be hidden from student code")
-    opened = open_python_path()  # first: the check below runs this Python as uid NOBODY
+    opened = open_python_path()  # first: the check below runs this Python as uid SANDBOX_UID
     locked, problems = lock_down(root, folders)
-    leaks = readable_by(NOBODY, secret_paths(root, folders)) if not problems else []
+    leaks = readable_by(SANDBOX_UID, secret_paths(root, folders)) if not problems else []
     if problems or leaks:
         return Isolation(None, f"{why}; the autograder's files could not be hidden from student "
                                f"code: {'; '.join(problems + leaks)[:500]}", locked)
@@ -289,9 +288,10 @@ def _unprivileged(root: Path, why: str, folders: Folders = GRADESCOPE) -> Isolat
     except (SandboxError, OSError, ValueError) as e:
         return Isolation(None, f"{why}; unprivileged-user could not start either "
                                f"({str(e)[:300]})", locked)
-    return Isolation("unprivileged-user", f"{why}. Student code ran as uid {NOBODY} ({engine}); "
+    uid = SANDBOX_UID
+    return Isolation("unprivileged-user", f"{why}. Student code ran as uid {uid} ({engine}); "
                      f"the autograder's files were made unreadable to it first (chmod o= on "
-                     f"{len(locked)} paths, checked as uid {NOBODY})"
+                     f"{len(locked)} paths, checked as uid {uid})"
                      + (f"; made traversable for Python's imports: {', '.join(opened)}"
                         if opened else ""), locked)
 

@@ -17,27 +17,30 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import selectors
 import signal
-import struct
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from hw3.cases.checking import Verdict
 from hw3.grading import timeouts
+from hw3.grading.judge_messages import (
+    MAX_HINT,
+    MAX_MESSAGE,
+    CaseVerdict,
+    JudgeRequest,
+    Ready,
+)
 from hw3.layout import single_thread_env
+from hw3.sandbox.frames import read_stream_frame, write_frame
+from hw3.sandbox.warm import WarmProcess
 
-__all__ = ["Budget", "Judges", "JudgePool", "serve"]
+__all__ = ["MAX_HINT", "MAX_MESSAGE", "Budget", "Judges", "JudgePool", "serve"]
 
-MAX_MESSAGE = 2000  # characters of a verdict's message kept (it may quote a student's answer)
-MAX_HINT = 1000
 MAX_REPLY_BYTES = 64 * 1024  # one verdict frame from the judge process
 STARTUP_SECONDS = timeouts.JUDGE_STARTUP_SECONDS
-_HDR = struct.Struct(">I")
 _CRASHED = "stopped the checking process (it ran out of memory or crashed)"
 
 
@@ -64,7 +67,12 @@ class Judges:
         self.budget = budget or Budget()
         self.cases = cases  # the module of CASES and judge (tests pass others, with load_expected)
         self.restarts = 0
-        self._proc: subprocess.Popen[bytes] | None = None
+        # A fresh interpreter, not a fork of this multi-threaded one; it imports the same hw3.
+        cfg = json.dumps({"path": sys.path, "memory_bytes": self.budget.memory_bytes,
+                          "cases": self.cases})
+        self._process = WarmProcess([sys.executable, "-I", "-c", _SERVE_CMD, cfg],
+                                    single_thread_env(PYTHONHASHSEED="0"),
+                                    max_reply=MAX_REPLY_BYTES)
         self._ready = False
         self._spawn()
 
@@ -96,19 +104,7 @@ class Judges:
 
     def close(self, wait: float = 2.0) -> None:
         """Stop the process: it ends when its input does, or is killed after ``wait`` s."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(OSError, ValueError):
-            if proc.stdin:
-                proc.stdin.close()  # the process ends when its input does
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        self._process.close(wait)
 
     def __enter__(self) -> Judges:
         return self
@@ -118,62 +114,44 @@ class Judges:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return self._process.pid
 
     # -- internals ----------------------------------------------------------------------------
 
     def _spawn(self) -> None:
-        # A fresh interpreter, not a fork of this multi-threaded one; it imports the same hw3.
-        env = single_thread_env(PYTHONHASHSEED="0")
-        cfg = json.dumps({"path": sys.path, "memory_bytes": self.budget.memory_bytes,
-                          "cases": self.cases})
-        self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _SERVE_CMD, cfg],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, close_fds=True,
-        )
+        self._process.start()
         self._ready = False
 
     def _restart(self) -> None:
         self.restarts += 1
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            with contextlib.suppress(OSError):
-                proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                with contextlib.suppress(OSError, ValueError):
-                    if stream:
-                        stream.close()
-        self._spawn()
+        self._process.restart()
+        self._ready = False
 
     def _wait_ready(self) -> None:
         if self._ready:
             return
-        msg = self._read(time.monotonic() + STARTUP_SECONDS)
+        msg = self._process.read(time.monotonic() + STARTUP_SECONDS)
         if msg is None or not msg.get("ready"):
             raise RuntimeError("the judge process did not start")
         self._ready = True
 
     def _judge(self, todo: list[str], probes: dict[str, str], verdicts: dict[str, Verdict],
                spent: list[float], student_id: str = "") -> None:
-        if self._proc is None or self._proc.poll() is not None:
+        if not self._process.alive:
             self._restart()
         self._wait_ready()  # starting is the grader's time, not the submission's
-        assert self._proc is not None and self._proc.stdin is not None
-        request = json.dumps({"ids": todo, "student_id": student_id,
-                              "probes": {k: probes[k] for k in todo if k in probes}}).encode()
+        request = JudgeRequest(tuple(todo), {k: probes[k] for k in todo if k in probes},
+                               student_id)
         start = time.monotonic()
         deadline = start + self.budget.submission_seconds - spent[0]
         try:
             try:
-                self._proc.stdin.write(_HDR.pack(len(request)) + request)
-                self._proc.stdin.flush()
+                self._process.send(request.to_wire())
             except OSError:
                 raise JudgeOverrun(_CRASHED) from None
             for case_id in todo:
                 end = min(deadline, time.monotonic() + self.budget.case_seconds)
-                msg = self._read(end)
+                msg = self._process.read(end)
                 if msg is None:
                     if time.monotonic() >= end:
                         limit = min(self.budget.case_seconds, self.budget.submission_seconds)
@@ -181,28 +159,9 @@ class Judges:
                     raise JudgeOverrun(_CRASHED)
                 if msg.get("case") != case_id:
                     raise JudgeOverrun(_CRASHED)
-                verdicts[case_id] = _verdict(msg)
+                verdicts[case_id] = _verdict(CaseVerdict.from_wire(msg))
         finally:
             spent[0] += time.monotonic() - start
-
-    def _read(self, deadline: float) -> dict[str, Any] | None:
-        """One frame from the process before ``deadline``; None if it is late or gone."""
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
-        header = _read_exact(fd, _HDR.size, deadline)
-        if header is None:
-            return None
-        (n,) = _HDR.unpack(header)
-        if n > MAX_REPLY_BYTES:
-            return None
-        body = _read_exact(fd, n, deadline)
-        if body is None:
-            return None
-        try:
-            msg = json.loads(body)
-        except ValueError:
-            return None
-        return msg if isinstance(msg, dict) else None
 
 
 class JudgePool:
@@ -271,26 +230,6 @@ class JudgePool:
             return judges
 
 
-def _read_exact(fd: int, n: int, deadline: float) -> bytes | None:
-    buf = bytearray()
-    with selectors.DefaultSelector() as sel:
-        sel.register(fd, selectors.EVENT_READ)
-        while len(buf) < n:
-            left = deadline - time.monotonic()
-            if left <= 0 or not sel.select(left):
-                return None
-            chunk = os.read(fd, n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-    return bytes(buf)
-
-
-def _clip(value: Any, limit: int) -> str:
-    text = value if isinstance(value, str) else ""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # ----------------------------------------------------------------------------- the child
 
 _SERVE_CMD = (
@@ -304,77 +243,84 @@ _SERVE_CMD = (
 
 def serve(cfg: dict[str, Any]) -> None:
     """The judge process: warm up, cap its own memory, then judge requests until stdin ends."""
-    import resource
-
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
-    import importlib
-
-    from hw3.cases import wire
-
-    cases = importlib.import_module(str(cfg.get("cases", "hw3.cases")))
-    CASES, judge = cases.CASES, cases.judge  # noqa: N806
-    if cases.__name__ == "hw3.cases":
-        from hw3.grading import registry  # the hidden cases, the slip models
-
-        expected = registry.load_expected()
-    else:
-        expected = cases.load_expected()
-    if cases.__name__ == "hw3.cases":
-        for case_id, case in CASES.items():  # pay first-use costs once, on the reference's data
-            if case_id in expected:  # form cases record none
-                judge(case, wire.encode(expected[case_id]), expected)
-    mapped = _mapped_bytes()
-    if mapped:
-        limit = mapped + int(cfg.get("memory_bytes", 2**30))
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _die_with_the_grader()
+    cases, expected = _load_cases(str(cfg.get("cases", "hw3.cases")))
+    _cap_memory(int(cfg.get("memory_bytes", 2**30)))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing printed by a judge may corrupt the replies
-    _send(stdout, {"ready": True})
+    write_frame(stdout, Ready().to_wire())
     if cases.__name__ == "hw3.cases":
         # PyTorch's first use (import and a training step, for the hints that recompute a
         # training loop's slips) costs seconds on a busy machine: paid while the sandboxes run
         # their first notebooks, not inside the first wrong submission's budget.
         threading.Thread(target=_warm_torch, name="warm-torch", daemon=True).start()
-    while True:
-        header = stdin.read(_HDR.size)
-        if len(header) < _HDR.size:
-            return
-        (n,) = _HDR.unpack(header)
-        request = json.loads(stdin.read(n))
-        probes = request.get("probes", {})
-        student_id = request.get("student_id") or ""
-        mine = expected
-        if student_id and cases.__name__ == "hw3.cases":
-            from hw3.grading.variant_answers import expected_with  # the variant's answers
-
-            mine = expected_with(expected, str(student_id))
-        for case_id in request.get("ids", []):
-            try:
-                verdict = judge(CASES[case_id], probes.get(case_id), mine)
-            except MemoryError:
-                os._exit(3)  # the parent sees the process gone and restarts it
-            _send(stdout, {"case": case_id, "ok": verdict.ok,
-                           "message": _clip(verdict.message, MAX_MESSAGE),
-                           "hint": _clip(verdict.hint, MAX_HINT),
-                           # A crash keeps its kind: the student's message names it.
-                           "crash": getattr(verdict, "error_type", None)})
-            del verdict
+    while (msg := read_stream_frame(stdin)) is not None:
+        _answer(JudgeRequest.from_wire(msg), cases, expected, stdout)
 
 
-def _verdict(msg: dict[str, Any]) -> Verdict:
+def _die_with_the_grader() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
+
+
+def _load_cases(name: str) -> tuple[Any, dict[str, Any]]:
+    """The module of CASES and judge, and its expected data (for hw3's own cases: the hidden
+    cases and slip models too, with first-use costs paid on the reference's data)."""
+    import importlib
+
+    from hw3.cases import wire
+
+    cases = importlib.import_module(name)
+    if cases.__name__ != "hw3.cases":
+        return cases, cases.load_expected()
+    from hw3.grading import registry  # the hidden cases, the slip models
+
+    expected = registry.load_expected()
+    for case_id, case in cases.CASES.items():
+        if case_id in expected:  # form cases record none
+            cases.judge(case, wire.encode(expected[case_id]), expected)
+    return cases, expected
+
+
+def _cap_memory(memory_bytes: int) -> None:
+    """An address-space limit ``memory_bytes`` above what this warm process maps."""
+    import resource
+
+    mapped = _mapped_bytes()
+    if mapped:
+        limit = mapped + memory_bytes
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _answer(request: JudgeRequest, cases: Any, expected: dict[str, Any],
+            stdout: BinaryIO) -> None:
+    """One verdict frame per requested case, in order, each as soon as it is known."""
+    mine = expected
+    if request.student_id and cases.__name__ == "hw3.cases":
+        from hw3.grading.variant_answers import expected_with  # the variant's answers
+
+        mine = expected_with(expected, request.student_id)
+    for case_id in request.ids:
+        try:
+            verdict = cases.judge(cases.CASES[case_id], request.probes.get(case_id), mine)
+        except MemoryError:
+            os._exit(3)  # the parent sees the process gone and restarts it
+        # A crash keeps its kind: the student's message names it.
+        write_frame(stdout, CaseVerdict(case_id, verdict.ok, verdict.message, verdict.hint,
+                                        getattr(verdict, "error_type", None)).to_wire())
+        del verdict
+
+
+def _verdict(reply: CaseVerdict) -> Verdict:
     """The verdict a judge process reported (a crash stays a ``Crash``)."""
     from hw3.cases import Crash
 
-    ok, message = bool(msg.get("ok")), _clip(msg.get("message"), MAX_MESSAGE)
-    hint = _clip(msg.get("hint"), MAX_HINT)
-    crash = msg.get("crash")
-    if isinstance(crash, str):
-        return Crash(ok, message, hint, crash[:80])
-    return Verdict(ok, message, hint)
+    if reply.crash is not None:
+        return Crash(reply.ok, reply.message, reply.hint, reply.crash)
+    return Verdict(reply.ok, reply.message, reply.hint)
 
 
 def _warm_torch() -> None:
@@ -384,12 +330,6 @@ def _warm_torch() -> None:
         slips.training("", "steps_example")
     except Exception:  # noqa: BLE001 - warming is an optimisation; judging works without it
         pass
-
-
-def _send(stream: Any, obj: dict[str, Any]) -> None:
-    data = json.dumps(obj).encode()
-    stream.write(_HDR.pack(len(data)) + data)
-    stream.flush()
 
 
 def _mapped_bytes() -> int:

@@ -128,7 +128,8 @@ class JobEnd:
 
 @dataclass(frozen=True)
 class Fatal:
-    """The runner itself broke (sent by the sandbox's zygote around the entry point)."""
+    """The runner itself broke (sent by the sandbox's zygote around the entry point, as
+    ``hw3.sandbox.frames.FATAL``: the sandbox knows nothing of this protocol)."""
 
     message: str  # "Type: message" of what the runner raised
 

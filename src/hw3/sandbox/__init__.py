@@ -11,7 +11,9 @@ and end (the worker's step clock); the zygote waits for it, kills every process 
 and wipes the scratch space before the next job. Nothing that comes out of the sandbox is
 trusted: messages are size-capped JSON, never pickles.
 
-Modules: ``spec`` (Limits, Payload, SandboxError), ``frames`` (the framing and the heartbeat),
+Modules: ``spec`` (Limits, Payload, SandboxError), ``frames`` (the one length-prefixed framing,
+the heartbeat), ``control`` (the zygote's control messages), ``outcome`` (``End``, ``RunOutcome``:
+how a job ended), ``warm`` (a warm helper process in frames, and the one way to kill one),
 ``locate`` (modes, finding bwrap), ``policy`` (the bwrap sandbox as data, and its argv),
 ``resolve`` (the host's facts a policy needs), ``userns``, ``cgroups``, ``seccomp``,
 ``cleanup`` (what a job leaves), ``zygote`` (inside the sandbox), ``worker`` (the trusted side).

@@ -22,6 +22,7 @@ MAX_MESSAGE_BYTES = 16 * 2**20 + 2**16  # one message; a job's result may be 16 
 MAX_MESSAGE_CONTAINERS = 110_000
 MAX_JOB_BYTES = 128 * 2**20  # everything one job may send
 BEAT = "beat"  # the heartbeat frame's one key: {"beat": true} a step starts, false it ended
+FATAL = "fatal"  # the zygote's frame when the payload's entry itself broke: {"fatal": "Type: msg"}
 
 _HDR = struct.Struct(">I")
 

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import os
 import selectors
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 
 from . import cgroups, resolve, userns
 from .cleanup import wipe
+from .control import Done, Kill, LimitHit, Quit, Run
 from .frames import BEAT, FrameReader, ProtocolError, encode_frame
 from .locate import ENV_VAR, bwrap_candidates, no_sandbox, requested_mode, short
 from .outcome import End, RunOutcome
@@ -37,6 +37,7 @@ from .spec import (
     Payload,
     SandboxError,
 )
+from .warm import kill_process
 
 # The zygote imports this very package (installed, a checkout, or the copy in a Gradescope
 # autograder's folder): -I ignores PYTHONPATH, so its import root comes first explicitly.
@@ -107,7 +108,7 @@ class Worker:
         t0 = time.monotonic()
         if deadline is None:
             deadline = t0 + self.limits.total_seconds
-        frame = encode_frame({"op": "run", "job": job, "limits": dataclasses.asdict(self.limits)})
+        frame = encode_frame(Run(job, dataclasses.asdict(self.limits)).to_wire())
         run = _Collecting(deadline)
         r = self._send_job(frame, run)
         if r is not None:
@@ -122,7 +123,7 @@ class Worker:
         """Stop the zygote and everything in its sandbox."""
         if self._ctl is not None:
             with contextlib.suppress(OSError):
-                self._ctl.sendall(encode_frame({"op": "quit"}))
+                self._ctl.sendall(encode_frame(Quit().to_wire()))
         self._teardown(wait=1.0)
         if self._finalizer is not None:
             self._finalizer()
@@ -250,7 +251,7 @@ class Worker:
                 if msg.get("op") == "done":
                     run.done = msg
                 elif msg.get("op") == "limit" and run.aborting is None:
-                    run.stop(End.LIMIT, str(msg.get("what", ""))[:200])
+                    run.stop(End.LIMIT, LimitHit.from_wire(msg).what)
         except ProtocolError:
             self._teardown()
             run.stop(End.ZYGOTE_DIED, "the sandbox sent garbage")
@@ -260,17 +261,16 @@ class Worker:
     def _job_done(self, done: dict[str, Any] | None, run: _Collecting) -> None:
         """The zygote's ``done``: the child's exit status, and whether to restart."""
         assert done is not None
-        code, sig = done.get("exit_code"), done.get("signal")
-        run.exit_code = code if isinstance(code, int) else None
-        run.signal = sig if isinstance(sig, int) else None
-        if done.get("restart"):
+        report = Done.from_wire(done)
+        run.exit_code, run.signal = report.exit_code, report.signal
+        if report.restart:
             # e.g. the scratch space could not be wiped: never reuse a dirty sandbox
             self._teardown()
 
     def _send_kill(self) -> None:
         assert self._ctl is not None
         try:
-            self._ctl.sendall(encode_frame({"op": "kill"}))
+            self._ctl.sendall(encode_frame(Kill().to_wire()))
         except OSError:
             pass
 
@@ -521,13 +521,7 @@ def _kill_quietly(proc: Any, ctl: Any, log: Any, hostdir: str | None) -> None:
     if ctl is not None:
         with contextlib.suppress(OSError):
             ctl.close()
-    if proc is not None:
-        with contextlib.suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)  # its own session: bwrap, or the zygote
-        with contextlib.suppress(OSError):
-            proc.kill()
-        with contextlib.suppress(Exception):
-            proc.wait(5)
+    kill_process(proc, group=True)  # its own session: bwrap, or the zygote
     if log is not None:
         with contextlib.suppress(OSError):
             log.close()

@@ -20,10 +20,12 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import cleanup, seccomp
-from .frames import FrameReader, encode_frame, make_beat, make_sender, recv_frame
+from .control import Done, LimitHit, Ready
+from .frames import FATAL, FrameReader, encode_frame, make_beat, make_sender, recv_frame
 from .spec import MAX_OPEN_FILES, Limits
 
 _PR_SET_PDEATHSIG = 1
@@ -74,18 +76,8 @@ class _Zygote:
 
         gc.collect()
         gc.freeze()  # children then do not touch (and copy) the preloaded objects' pages
-        self._send(
-            {
-                "op": "ready",
-                "pid": os.getpid(),
-                "mode": self.mode,
-                "child_uid": self.child_uid,
-                "preload_errors": preload_errors,
-                "rss_bytes": cleanup.status_bytes("VmRSS"),
-                "seccomp": seccomp_state,
-                "unreadable": unreadable,
-            }
-        )
+        self._send(Ready(os.getpid(), self.mode, self.child_uid, preload_errors,
+                         cleanup.status_bytes("VmRSS"), seccomp_state, unreadable).to_wire())
         while True:
             msg = recv_frame(self.ctl)
             if msg is None or msg.get("op") == "quit":
@@ -94,7 +86,7 @@ class _Zygote:
                 got = socket.recv_fds(self.ctl, 1, 1)
                 fds = got[1]
                 if len(fds) != 1:
-                    self._send({"op": "done", "exit_code": None, "signal": None, "restart": True})
+                    self._send(Done(None, None, restart=True).to_wire())
                     continue
                 self._run(msg, fds[0])
             # a stray "kill" (job already over) needs nothing
@@ -124,15 +116,10 @@ class _Zygote:
         clean = self._kill_all(None)
         self.reaped.clear()
         clean = self._wipe_all() and clean
-        self._send(
-            {
-                "op": "done",
-                "exit_code": code if code is not None and code >= 0 else None,
-                "signal": -code if code is not None and code < 0 else None,
-                "cleanup_seconds": round(time.monotonic() - t0, 4),
-                "restart": not clean,
-            }
-        )
+        self._send(Done(exit_code=code if code is not None and code >= 0 else None,
+                        signal=-code if code is not None and code < 0 else None,
+                        restart=not clean,
+                        cleanup_seconds=round(time.monotonic() - t0, 4)).to_wire())
         if not clean:
             os._exit(0)  # a sandbox we could not empty must not be reused
 
@@ -164,7 +151,7 @@ class _Zygote:
                 if watchdog:
                     what = self._over_limit(pid, limits)
                     if what:
-                        self._send({"op": "limit", "what": what})
+                        self._send(LimitHit(what).to_wire())
                         self._kill_all(pid)
         finally:
             sel.close()
@@ -292,11 +279,19 @@ def _entry(name: str) -> Any:
 
 def _child_main(z: _Zygote, job: dict[str, Any], limits: Limits, fd: int, zygote_pid: int) -> None:
     """The forked child: lock itself down, then run the job. Never returns."""
-    import resource
+    _detach(z, zygote_pid)
+    _set_limits(z, limits)
+    _drop_privileges(z)
+    if z.seccomp is not None and not seccomp.install(z.libc, z.seccomp):
+        os._exit(73)  # promised at startup: never run a job without it
+    _enter_workdir(z.workdir)
+    _run_entry(z, job, limits, make_sender(fd))
 
-    libc = z.libc
+
+def _detach(z: _Zygote, zygote_pid: int) -> None:
+    """Its own session, dies with the zygote, no stdio, no control socket, default signals."""
     os.setsid()
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    z.libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != zygote_pid:
         os._exit(71)
     z.ctl.close()
@@ -309,8 +304,12 @@ def _child_main(z: _Zygote, job: dict[str, Any], limits: Limits, fd: int, zygote
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL if sig != signal.SIGPIPE else signal.SIG_IGN)
 
+
+def _set_limits(z: _Zygote, limits: Limits) -> None:
+    """The job's rlimits, and first in line for the OOM killer."""
+    import resource as rl
+
     vm = cleanup.status_bytes("VmSize")
-    rl = resource
     rl.setrlimit(rl.RLIMIT_CORE, (0, 0))
     rl.setrlimit(rl.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 2))
     # Address space counts what the zygote already maps (torch: ~0.7 GB); the limit is on top.
@@ -326,6 +325,11 @@ def _child_main(z: _Zygote, job: dict[str, Any], limits: Limits, fd: int, zygote
         # Out of memory in the worker's cgroup: the job's processes go first, not the zygote.
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")
+
+
+def _drop_privileges(z: _Zygote) -> None:
+    """The students' uid with no capability (when there is one), and fresh keyrings."""
+    libc = z.libc
     if z.child_uid is not None:
         os.setgroups([])
         os.setgid(z.child_uid)
@@ -338,14 +342,19 @@ def _child_main(z: _Zygote, job: dict[str, Any], limits: Limits, fd: int, zygote
         libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
     if z.mode == "bubblewrap" or z.child_uid is not None:
         _fresh_keyrings(libc)
-    if z.seccomp is not None and not seccomp.install(libc, z.seccomp):
-        os._exit(73)  # promised at startup: never run a job without it
-    os.makedirs(z.workdir, exist_ok=True)
-    os.chdir(z.workdir)
-    os.environ["HOME"] = os.environ["TMPDIR"] = z.workdir
-    tempfile.tempdir = z.workdir  # may have been cached by a preloaded module
 
-    send = make_sender(fd)
+
+def _enter_workdir(workdir: str) -> None:
+    os.makedirs(workdir, exist_ok=True)
+    os.chdir(workdir)
+    os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+    tempfile.tempdir = workdir  # may have been cached by a preloaded module
+
+
+def _run_entry(z: _Zygote, job: dict[str, Any], limits: Limits,
+               send: Callable[[dict[str, Any]], None]) -> None:
+    """The payload's entry on the job; a ``fatal`` frame if the entry itself broke. Never
+    returns."""
     try:
         entry = _entry(z.cfg["entry"])
         entry(
@@ -358,7 +367,7 @@ def _child_main(z: _Zygote, job: dict[str, Any], limits: Limits, fd: int, zygote
         )
     except BaseException as e:  # noqa: BLE001 - report whatever broke the runner itself
         with contextlib.suppress(BaseException):
-            send({"fatal": f"{type(e).__name__}: {str(e)[:500]}"})
+            send({FATAL: f"{type(e).__name__}: {str(e)[:500]}"})
         os._exit(72)
     os._exit(0)  # skip atexit handlers and finalizers the student's code may have registered
 
