@@ -172,6 +172,7 @@ class Worker:
         sel = selectors.DefaultSelector()
         sel.register(r, selectors.EVENT_READ, "data")
         sel.register(self._ctl, selectors.EVENT_READ, "ctl")
+        run.busy_since = time.monotonic()  # the step clock starts once the job is sent
         try:
             while run.done is None:
                 timeout = self._check_clocks(run)
