@@ -52,7 +52,7 @@ def main() -> None:
                 t = time.perf_counter()
                 res = execute_submission(worker, cells, [])
                 times.append(time.perf_counter() - t)
-                assert all(c["status"] == "ok" for c in res["cells"]), res["cells"]
+                assert all(c.status == "ok" for c in res.cells), res.cells
             print(
                 f"{label + ':':<20}median {_ms(statistics.median(times))}, "
                 f"p90 {_ms(sorted(times)[int(0.9 * len(times))])}, max {_ms(max(times))}"
