@@ -87,26 +87,26 @@ class FrameReader:
         return len(self._buf)
 
 
-def recv_exact(sock: socket.socket, n: int) -> bytes | None:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return bytes(buf)
-
-
 def recv_frame(sock: socket.socket, limit: int = 2**30) -> dict[str, Any] | None:
-    """Blocking read of one message (zygote side: the parent is trusted)."""
-    hdr = recv_exact(sock, _HDR.size)
-    if hdr is None:
+    """Blocking read of one message (zygote side: the parent is trusted); None at the end."""
+    return _read_trusted(lambda n: _recv_exact(sock, n), limit)
+
+
+def read_stream_frame(stream: BinaryIO, limit: int = 2**30) -> dict[str, Any] | None:
+    """Blocking read of one frame from a trusted parent's stream (the judge process's stdin);
+    None at its end."""
+    return _read_trusted(stream.read, limit)
+
+
+def _read_trusted(read: Callable[[int], bytes | None], limit: int) -> dict[str, Any] | None:
+    hdr = read(_HDR.size)
+    if hdr is None or len(hdr) < _HDR.size:
         return None
     (n,) = _HDR.unpack(hdr)
     if n > limit:
         raise ProtocolError("message too large")
-    data = recv_exact(sock, n)
-    if data is None:
+    data = read(n)
+    if data is None or len(data) < n:
         return None
     msg = json.loads(data)
     if not isinstance(msg, dict):
@@ -114,6 +114,14 @@ def recv_frame(sock: socket.socket, limit: int = 2**30) -> dict[str, Any] | None
     return msg
 
 
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
 
 
 def read_frame(fd: int, deadline: float, limit: int) -> dict[str, Any] | None:
@@ -149,18 +157,6 @@ def _read_exact(fd: int, n: int, deadline: float) -> bytes | None:
                 return None
             buf += chunk
     return bytes(buf)
-
-
-def read_stream_frame(stream: BinaryIO) -> dict[str, Any] | None:
-    """Blocking read of one frame from a trusted parent's stream; None at its end."""
-    header = stream.read(_HDR.size)
-    if len(header) < _HDR.size:
-        return None
-    (n,) = _HDR.unpack(header)
-    msg = json.loads(stream.read(n))
-    if not isinstance(msg, dict):
-        raise ProtocolError("message is not an object")
-    return msg
 
 
 def write_frame(stream: BinaryIO, obj: Any) -> None:
