@@ -14,7 +14,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import ROOT, SOLUTION, TEMPLATE, notebook_with
 
 from hw3.bank.fixtures import read_meta
 from hw3.cases.job import MAX_OUTPUT_CHARS
@@ -25,6 +24,7 @@ from hw3.grading.stored import MAX_ENTRY_BYTES
 from hw3.layout import stored_size
 from hw3.report import write_reports
 from hw3.sandbox import Worker
+from tests._support import ROOT, SOLUTION, TEMPLATE, notebook_with
 
 # The fixtures with `expect:` are handed in; the others are cells for the sandbox tests.
 HOSTILE = [p for p in sorted((ROOT / "tests" / "fixtures" / "hostile").glob("*.py"))

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from marking_support import WAIT_MS, Server, make_results
 
 from hw3.marking.rubric import load_manual
 from hw3.marking.store import DB_NAME, Store
+from tests.marking._marking_support import WAIT_MS, Server, make_results
 
 Q = "q3_1_explain"
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed"

@@ -7,10 +7,10 @@ import csv
 import re
 
 import pytest
-from marking_support import make_results
 
 from hw3.cli import main
 from hw3.marking.store import DB_NAME, Store
+from tests.marking._marking_support import make_results
 
 MANUAL = ["q3_1_explain", "q3_5_explain", "q3_10_explain", "q4_6_explain", "explore_explain"]
 ROSTER = ("submission,name,student_id,email,section\n"

@@ -13,12 +13,12 @@ import random
 
 import numpy as np
 import pytest
-from report_sample import make_results, make_submission, with_submissions
 
 from hw3 import report
 from hw3.report.model import report_data
 from hw3.report.plots import item_figure, item_plot
 from hw3.report.stats import attention, case_stats
+from tests.report._report_sample import make_results, make_submission, with_submissions
 
 
 def _with_blank(n: int, seed: int = 5) -> dict:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_sample import BAD_CASE, make_results, make_submission, with_submissions
 
 from hw3 import report
 from hw3.report import safe_file_name, write_reports
 from hw3.report.model import report_data
 from hw3.report.stats import attention, case_stats
 from hw3.report.text import disp
+from tests.report._report_sample import BAD_CASE, make_results, make_submission, with_submissions
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
 HOSTILE_MSG = "printed <script>document.title='pwned'</script> & \"quotes\""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import html
 
-from report_sample import make_results
-
 from hw3.cases.variants import Config
 from hw3.grading.identity import resolve
 from hw3.report import write_reports
+from tests.report._report_sample import make_results
 
 
 def test_the_report_lists_mismatches_and_answers_right_for_a_named_classmate(

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from _sandbox_helpers import AFTER, descendants, hostile, kinds, run, statuses
 
 import hw3.sandbox as sandbox
 from hw3.sandbox import Worker
+from tests.sandbox._sandbox_helpers import AFTER, descendants, hostile, kinds, run, statuses
 
 REPO = Path(sandbox.__file__).resolve().parents[3]
 HW3 = Path(sandbox.__file__).resolve().parents[1]

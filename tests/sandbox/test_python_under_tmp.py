@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from _sandbox_helpers import hostile
 
 import hw3
 from hw3.sandbox import bwrap_candidates
+from tests.sandbox._sandbox_helpers import hostile
 
 SCRIPT = r"""
 import json, sys

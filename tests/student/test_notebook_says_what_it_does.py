@@ -11,9 +11,9 @@ import sys
 
 import nbformat
 import pytest
-from support import ROOT, SOLUTION, TEMPLATE, code_cells, run_cells
 
 from hw3.cases import CASES, CheckFailed, check
+from tests._support import ROOT, SOLUTION, TEMPLATE, code_cells, run_cells
 
 MASTER = ROOT / "assignment" / "hw3.ipynb"
 PART1 = ["q3_1", "q3_5", "q3_10", "q4_4", "q4_5", "q4_6"]
