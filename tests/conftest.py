@@ -39,9 +39,11 @@ def _mark_needs(item: pytest.Item) -> None:
               if isinstance(v, str)}
     if "browser" in names:
         item.add_marker("chromium")
-    if "bwrap_worker" in names or ("worker" in names and "bubblewrap" in params):
+    if ("bwrap_worker" in names or "python_in_tmp" in names
+            or ("worker" in names and "bubblewrap" in params)):
         item.add_marker("bubblewrap")
-    if "image" in names or ("worker" in names and "unprivileged-user" in params) or (
+    if "image" in names or "cluster" in names or (  # cluster: Slurm's daemons run as root
+            "worker" in names and "unprivileged-user" in params) or (
             "_workers" in names and "unprivileged" in item.name):
         item.add_marker("root")
 

@@ -61,6 +61,7 @@ def test_the_submission_budget_fails_every_case_left():
     assert "2 s in all" in notes[-1]
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_an_overrun_in_one_thread_does_not_hold_up_another():
     import threading
 

@@ -64,6 +64,7 @@ def _expect_scores(cards: dict, wanted: dict[str, str]) -> None:
         expect(cards[name].locator("[data-score]")).to_have_text(text, timeout=WAIT_MS)
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_mark_three_answers_reload_edit_item(page, server, folder):
     page.goto(server.base + f"q/{Q}")
     _wait_progress(page, "0 of 4 marked")

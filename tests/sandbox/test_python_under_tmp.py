@@ -20,6 +20,8 @@ import hw3
 from hw3.sandbox import bwrap_candidates
 from tests.sandbox._sandbox_helpers import hostile
 
+pytestmark = pytest.mark.slow  # every test over 5 s here (--durations)
+
 SCRIPT = r"""
 import json, sys
 from hw3.grading.execute import execute_submission

@@ -66,6 +66,7 @@ def test_an_unusable_310_dict_gets_one_sentence_not_a_traceback(capsys, params, 
     assert out.count("\n") == 1 and words in out, out
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_pytorch_trains_on_one_thread_in_the_notebook():
     cell = _cell(TEMPLATE, "import torch")
     probe = cell + "\nprint(torch.get_num_threads())"
