@@ -57,6 +57,7 @@ def test_a_blank_submission_is_listed_under_attention(tmp_path):
     assert "left out of passing shares and discrimination" in text
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_a_small_class_is_said_to_be_too_small(tmp_path):
     results = make_results(6, seed=2, odd=False)
     report.write_reports(results, tmp_path)
