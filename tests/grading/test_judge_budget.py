@@ -82,6 +82,7 @@ def test_an_overrun_in_one_thread_does_not_hold_up_another():
     assert processes == 2  # a second process judged it, without waiting for the overrun
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_real_judges_in_their_process_give_the_verdicts_judged_here():
     from hw3.cases import CASES, judge, wire
     from hw3.grading.registry import load_expected

@@ -83,6 +83,7 @@ def test_partial_csv_is_provisional_everywhere(folder, tmp_path, capsys):
     assert "2 / 111 (provisional)" in feedback and "not marked yet" in feedback
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_lms_files_say_provisional_by_name_until_every_answer_is_marked(folder, tmp_path,
                                                                         capsys):
     partial = tmp_path / "partial.csv"

@@ -270,6 +270,7 @@ def test_edge_cases_render_without_nan(kind, tmp_path):
         assert not re.search(r"\b(nan|NaN|inf|None)\b", _text(fb)), fb.name
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_edge_case_details(tmp_path):
     write_reports(_edge_results("none"), tmp_path / "none")
     assert "No graded submission" in _text(tmp_path / "none" / "report.html")
@@ -293,6 +294,7 @@ def test_edge_case_details(tmp_path):
     assert "too few submissions (under 3)" in _text(tmp_path / "two" / "report.html")
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_report_rebuilds_from_results_json(tmp_path, fixtures):
     # What `hw3 report DIR` does: load results.json and write again; same bytes.
     results = json.loads((fixtures / "results_small.json").read_text(encoding="utf-8"))
