@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -22,7 +20,7 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def reference_env() -> dict:
     """The reference solution's names, from executing solutions/hw3.ipynb's code in-process."""
-    from support import reference_env as make
+    from tests._support import reference_env as make
 
     return make()
 
@@ -41,9 +39,11 @@ def _mark_needs(item: pytest.Item) -> None:
               if isinstance(v, str)}
     if "browser" in names:
         item.add_marker("chromium")
-    if "bwrap_worker" in names or ("worker" in names and "bubblewrap" in params):
+    if ("bwrap_worker" in names or "python_in_tmp" in names
+            or ("worker" in names and "bubblewrap" in params)):
         item.add_marker("bubblewrap")
-    if "image" in names or ("worker" in names and "unprivileged-user" in params) or (
+    if "image" in names or "cluster" in names or (  # cluster: Slurm's daemons run as root
+            "worker" in names and "unprivileged-user" in params) or (
             "_workers" in names and "unprivileged" in item.name):
         item.add_marker("root")
 
@@ -81,8 +81,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture
 def golden(request: pytest.FixtureRequest):
-    """Compare text with the test folder's golden/ files (see tests/golden.py)."""
-    from golden import Golden
+    """Compare text with the test folder's golden/ files (see tests/_golden.py)."""
+    from tests._golden import Golden
 
     return Golden(Path(request.node.fspath).parent / "golden",
                   request.config.getoption("--update-golden"))

@@ -17,6 +17,7 @@ def test_ruff_is_clean(root):
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_mypy_is_clean(root):
     """The packages a submission passes through type-check, with no stale `type: ignore`."""
     mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")

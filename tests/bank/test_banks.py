@@ -134,6 +134,7 @@ def test_independent_mistakes_share_notebooks_and_keep_their_own_verdicts(fixtur
     assert bank.split_outcome(a, [a, b], scores, {}, "", 1.0).ok
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_main_reports_the_rates(root, capsys):
     from hw3.commands.bank import main
 
@@ -240,6 +241,7 @@ def test_slip_models_stay_with_the_grader():
     assert "slips.py" not in shipped and "bank.py" not in shipped
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_verdicts_do_not_depend_on_the_slip_models(fixtures, root, monkeypatch):
     # Where hw3.grading.slips is missing (a student's grader.check), only the hints get plainer.
     from hw3.cases import numpy_net, torch_train

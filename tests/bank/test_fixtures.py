@@ -62,6 +62,7 @@ def test_there_is_one_hostile_tree_with_unique_names():
     assert len(codes) == len(set(codes))  # no attack kept twice
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_the_bank_command_takes_its_fixture_folder(tmp_path, root, capsys):
     for kind, name in (("mistakes", "sigmoid_naive"), ("right", "sigmoid_tanh")):
         (tmp_path / kind).mkdir()

@@ -107,6 +107,7 @@ def test_master_format_mistakes_give_one_line_naming_cell_and_marker(master_copy
         assert w in message, message
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_a_format_mistake_stops_the_build_with_one_line(tmp_path, root):
     import shutil
 

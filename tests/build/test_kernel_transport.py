@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
 import nbformat
 from pathlib import Path
@@ -17,6 +19,7 @@ print(nb.cells[0].outputs[0]["text"], end="")
 """
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_build_kernels_talk_over_unix_sockets_without_the_tcp_warning(tmp_path):
     proc = subprocess.run([sys.executable, "-c", SCRIPT.format(cwd=tmp_path)],
                           capture_output=True, text=True, timeout=300)

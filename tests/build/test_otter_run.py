@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from support import SOLUTION, TEMPLATE, otter_run
 
 from hw3.cases import QUESTIONS
 from hw3.grading.grade import Options, grade_paths
+from tests._support import SOLUTION, TEMPLATE, otter_run
 
 pytestmark = pytest.mark.slow
 

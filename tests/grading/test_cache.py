@@ -93,9 +93,8 @@ def test_hw3_grade_refuses_to_run_unsandboxed_without_the_flag(tmp_path: Path) -
 def test_poisoned_cache_entries_are_never_served(tmp_path: Path) -> None:
     """poison_cache writes forged entries where it can; with `none` it can reach the cache
     (it runs as this user). A later sandboxed run grades everything afresh."""
-    from support import notebook_with
-
     from hw3.bank.fixtures import read_meta
+    from tests._support import notebook_with
 
     subs = tmp_path / "subs"
     subs.mkdir()

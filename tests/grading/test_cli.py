@@ -11,9 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import SOLUTION, TEMPLATE
 
 from hw3.cases import QUESTIONS
+from tests._support import SOLUTION, TEMPLATE
 
 pytestmark = pytest.mark.slow
 
@@ -155,7 +155,7 @@ def test_ctrl_c_stops_at_once_and_keeps_the_finished_results(tmp_path):
     import signal
     import time
 
-    from support import notebook_with
+    from tests._support import notebook_with
 
     subs = tmp_path / "subs"
     subs.mkdir()

@@ -12,14 +12,14 @@ import re
 import zipfile
 
 import pytest
-from _gradescope_schema import schema_problems
-from support import AUTOGRADER, ROOT
 
 from hw3.build import package_tree, read_pins
 from hw3.cases import CASES, QUESTIONS
 from hw3.cases.checking import Verdict
 from hw3.grading.grade import questions_summary, score
 from hw3.grading.gradescope import Isolation, gradescope_results, otter_config
+from tests._support import AUTOGRADER, ROOT
+from tests.grading._gradescope_schema import schema_problems
 
 
 def _zip() -> zipfile.ZipFile:
@@ -172,7 +172,8 @@ def _run_entry(tmp_path, notebook_json: str, *args: str) -> tuple[dict, float]:
 @pytest.mark.slow
 def test_a_stuck_notebook_gets_results_and_a_message_within_its_time(tmp_path):
     import nbformat
-    from support import SOLUTION
+
+    from tests._support import SOLUTION
 
     nb = nbformat.read(SOLUTION, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import time\nwhile True:\n    time.sleep(1)"))
@@ -185,7 +186,7 @@ def test_a_stuck_notebook_gets_results_and_a_message_within_its_time(tmp_path):
 
 @pytest.mark.slow
 def test_the_deadline_writes_results_whatever_happens(tmp_path):
-    from support import SOLUTION
+    from tests._support import SOLUTION
 
     # One second is less than a sandbox takes to start: the deadline's results are written.
     results, _ = _run_entry(tmp_path, SOLUTION.read_text(), "--deadline", "1")

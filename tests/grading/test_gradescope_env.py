@@ -33,18 +33,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _gradescope_schema import schema_problems
-from _image_env import (
+
+from hw3.build.autograder import WHEEL_DIR
+from hw3.build.try_zip import MOUNT, READY, ZipImage, conda_python, pins_key, pip_requirements
+from tests._support import AUTOGRADER, ROOT, SOLUTION, TEMPLATE
+from tests.grading._gradescope_schema import schema_problems
+from tests.grading._image_env import (
     env_key,
     mistake_in_an_export_zip,
     need_python,
     need_root_and_unshare,
     shared_venv,
 )
-from support import AUTOGRADER, ROOT, SOLUTION, TEMPLATE
-
-from hw3.build.autograder import WHEEL_DIR
-from hw3.build.try_zip import MOUNT, READY, ZipImage, conda_python, pins_key, pip_requirements
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import ROOT, SOLUTION, TEMPLATE, notebook_with
 
 from hw3.bank.fixtures import read_meta
 from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES
@@ -25,6 +24,7 @@ from hw3.layout import stored_size
 from hw3.report import write_reports
 from hw3.runner.messages import MAX_OUTPUT_CHARS
 from hw3.sandbox import Worker
+from tests._support import ROOT, SOLUTION, TEMPLATE, notebook_with
 
 # The fixtures with `expect:` are handed in; the others are cells for the sandbox tests.
 HOSTILE = [p for p in sorted((ROOT / "tests" / "fixtures" / "hostile").glob("*.py"))
@@ -103,6 +103,7 @@ def _installed_files() -> dict[str, str]:
     return out
 
 
+@pytest.mark.bubblewrap  # skips where the sandbox cannot start
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
 def test_hostile_submission_gets_its_expected_outcome(batch, path):
     meta = read_meta(path)
@@ -139,6 +140,7 @@ def _student_reads(batch, entry) -> str:
     return "\n".join(texts)
 
 
+@pytest.mark.bubblewrap  # skips where the sandbox cannot start
 @pytest.mark.parametrize("path", LEAKS, ids=[p.stem for p in LEAKS])
 def test_what_a_submission_reads_out_reaches_no_student(batch, path):
     meta = read_meta(path)

@@ -18,7 +18,7 @@ def judged():
     # Generous seconds: the process must not be stopped for being slow on a loaded machine,
     # only for never ending. 512 MiB of address space: far above what a right judge needs.
     budget = Budget(case_seconds=3.0, submission_seconds=60.0, memory_bytes=2**29)
-    with Judges(budget, cases="_budget_cases") as judges:
+    with Judges(budget, cases="tests.grading._budget_cases") as judges:
         probes = {case_id: "right" for case_id in IDS}
         verdicts, notes = judges.judge_all(probes, IDS)
         again, _ = judges.judge_all(probes, ["before", "after"])
@@ -54,18 +54,19 @@ def test_messages_from_the_judge_process_are_capped(judged):
 
 def test_the_submission_budget_fails_every_case_left():
     budget = Budget(case_seconds=2.0, submission_seconds=2.0, memory_bytes=2**29)
-    with Judges(budget, cases="_budget_cases") as judges:
+    with Judges(budget, cases="tests.grading._budget_cases") as judges:
         verdicts, notes = judges.judge_all({}, ["loops", "before", "after"])
     assert set(verdicts) == {"loops", "before", "after"}
     assert not any(v.ok for v in verdicts.values())
     assert "2 s in all" in notes[-1]
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_an_overrun_in_one_thread_does_not_hold_up_another():
     import threading
 
     budget = Budget(case_seconds=5.0, submission_seconds=5.0, memory_bytes=2**29)
-    pool = JudgePool(2, budget, busy_seconds=0.5, cases="_budget_cases")
+    pool = JudgePool(2, budget, busy_seconds=0.5, cases="tests.grading._budget_cases")
     try:
         pool.judge_all({}, ["before"])  # the first process is up
         slow = threading.Thread(target=pool.judge_all, args=({}, ["loops"]))
@@ -81,6 +82,7 @@ def test_an_overrun_in_one_thread_does_not_hold_up_another():
     assert processes == 2  # a second process judged it, without waiting for the overrun
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_real_judges_in_their_process_give_the_verdicts_judged_here():
     from hw3.cases import CASES, judge, wire
     from hw3.grading.registry import load_expected

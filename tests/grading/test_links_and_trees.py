@@ -17,12 +17,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import SOLUTION
 
 from hw3.grading.grade import Options, grade_paths
 from hw3.grading.gradescope import OTTER_DEFAULTS, grade_upload
 from hw3.grading.submission import read
 from hw3.grading.tree import MAX_DEPTH, find
+from tests._support import SOLUTION
 
 
 def _grade(*paths: Path) -> dict[str, dict]:

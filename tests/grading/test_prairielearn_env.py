@@ -23,7 +23,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from _image_env import (
+
+from tests._support import ROOT, SOLUTION, TEMPLATE
+from tests.grading._image_env import (
     env_key,
     make_venv,
     mistake_in_an_export_zip,
@@ -34,8 +36,7 @@ from _image_env import (
     run_mounted,
     shared_venv,
 )
-from _prairielearn_schema import problems
-from support import ROOT, SOLUTION, TEMPLATE
+from tests.grading._prairielearn_schema import problems
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,9 @@ from hw3.grading.results import (
     SubmissionResult,
     load_results,
 )
+from tests.report._report_sample import make_results
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "report"))
-from report_sample import make_results  # noqa: E402
 
 
 def _same(a: object, b: object) -> None:

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT
 
 from hw3.grading.shards import Shard, ShardError, merge
+from tests._support import ROOT
 
 SAMPLE = ROOT / "examples" / "sample_class"
 IDS = [f"student{i:03d}" for i in range(200)]
@@ -95,13 +95,9 @@ def test_merge_refuses_what_is_not_one_whole_class(break_it, says):
 
 def _class_results() -> dict:
     """A class's results as `hw3 grade` writes them (the report tests' synthetic class)."""
-    import importlib.util
+    from tests.report._report_sample import make_results
 
-    path = Path(__file__).resolve().parents[1] / "report" / "report_sample.py"
-    spec = importlib.util.spec_from_file_location("report_sample_for_shards", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_results(12)
+    return make_results(12)
 
 
 def test_merge_command_refuses_in_one_sentence_and_writes_nothing(tmp_path):

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-from support import ROOT
+
+from tests._support import ROOT
 
 pytestmark = pytest.mark.slow
 

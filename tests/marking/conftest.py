@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from support import headless_chromium
+
+from tests._support import headless_chromium
 
 
 @pytest.fixture(scope="module")

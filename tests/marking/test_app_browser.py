@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from marking_support import WAIT_MS, Server, make_results
 
 from hw3.marking.rubric import load_manual
 from hw3.marking.store import DB_NAME, Store
+from tests.marking._marking_support import WAIT_MS, Server, make_results
 
 Q = "q3_1_explain"
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed"
@@ -64,6 +64,7 @@ def _expect_scores(cards: dict, wanted: dict[str, str]) -> None:
         expect(cards[name].locator("[data-score]")).to_have_text(text, timeout=WAIT_MS)
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_mark_three_answers_reload_edit_item(page, server, folder):
     page.goto(server.base + f"q/{Q}")
     _wait_progress(page, "0 of 4 marked")

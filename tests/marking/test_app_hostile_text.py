@@ -9,7 +9,8 @@ import http.client
 import json
 
 import pytest
-from marking_support import Server, make_results
+
+from tests.marking._marking_support import Server, make_results
 
 Q = "q3_1_explain"
 

@@ -8,7 +8,8 @@ import json
 import socket
 
 import pytest
-from marking_support import Server, make_results
+
+from tests.marking._marking_support import Server, make_results
 
 Q = "q3_1_explain"
 

@@ -8,11 +8,11 @@ import json
 
 import nbformat
 import pytest
-from marking_support import ROOT, TEMPLATE, fill
 
 from hw3.grading.submission import read
 from hw3.marking.collect import END, MAX_ANSWER_CHARS, PLACEHOLDER, find_explanations
 from hw3.marking.rubric import load_manual, read_manual_questions
+from tests.marking._marking_support import ROOT, TEMPLATE, fill
 
 MANUAL = ["q3_1_explain", "q3_5_explain", "q3_10_explain", "q4_6_explain", "explore_explain"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import http.client
 
 import pytest
-from marking_support import Server, make_results
 
 from hw3.marking.rubric import load_manual
+from tests.marking._marking_support import Server, make_results
 
 
 @pytest.fixture(scope="module")

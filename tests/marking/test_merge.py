@@ -7,10 +7,10 @@ import csv
 import re
 
 import pytest
-from marking_support import make_results
 
 from hw3.cli import main
 from hw3.marking.store import DB_NAME, Store
+from tests.marking._marking_support import make_results
 
 MANUAL = ["q3_1_explain", "q3_5_explain", "q3_10_explain", "q4_6_explain", "explore_explain"]
 ROSTER = ("submission,name,student_id,email,section\n"
@@ -83,6 +83,7 @@ def test_partial_csv_is_provisional_everywhere(folder, tmp_path, capsys):
     assert "2 / 111 (provisional)" in feedback and "not marked yet" in feedback
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_lms_files_say_provisional_by_name_until_every_answer_is_marked(folder, tmp_path,
                                                                         capsys):
     partial = tmp_path / "partial.csv"

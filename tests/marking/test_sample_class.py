@@ -12,9 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from marking_support import ROOT, WAIT_MS, Server
 
 from hw3.marking.store import DB_NAME
+from tests.marking._marking_support import ROOT, WAIT_MS, Server
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed"

@@ -14,6 +14,6 @@ def fixtures() -> Path:
 
 @pytest.fixture(scope="session")
 def roster_path() -> Path:
-    """A roster for ``report_sample.make_results``: most students, one with no submission,
+    """A roster for ``_report_sample.make_results``: most students, one with no submission,
     and the invalid submission 'mystery' and the hostile id left off (so both lists fill)."""
     return FIXTURES / "roster_sample.csv"

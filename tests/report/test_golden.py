@@ -1,5 +1,5 @@
 """Golden files of every product made from results: the report page, feedback pages, grades.csv,
-the LMS files and Gradescope's results.json, from the fixed sample class of report_sample.
+the LMS files and Gradescope's results.json, from the fixed sample class of _report_sample.
 
 They were made by the code before the report was split into modules and templates: a change of
 the products shows here as a diff. Refresh with ``pytest tests/report --update-golden`` and
@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 
 import pytest
-from report_sample import make_results
 
 from hw3.grading.gradescope import Isolation, gradescope_results
 from hw3.report import safe_file_name, write_reports
+from tests.report._report_sample import make_results
 
 _PNG = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from markupsafe import Markup
-from report_sample import make_results
 
 from hw3.report import write_reports
 from hw3.report.pages import _env, _escape
+from tests.report._report_sample import make_results
 
 EVIL = '<evil x="1">\'&'
 

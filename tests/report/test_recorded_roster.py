@@ -13,6 +13,8 @@ from hw3.cli import main
 from hw3.report import write_reports
 from hw3.report.recorded_roster import LMS_FILES, ROSTER_COPY
 
+pytestmark = pytest.mark.slow  # every test over 5 s here (--durations)
+
 
 @pytest.fixture
 def folder(fixtures, tmp_path):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_sample import make_results
-from support import headless_chromium
 
 from hw3.report import write_reports
+from tests._support import headless_chromium
+from tests.report._report_sample import make_results
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

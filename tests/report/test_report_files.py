@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from report_sample import QUESTIONS, make_results
 
 from hw3.report import (
     ReportError,
@@ -18,6 +17,7 @@ from hw3.report import (
     safe_file_name,
     write_reports,
 )
+from tests.report._report_sample import QUESTIONS, make_results
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -13,12 +13,12 @@ import random
 
 import numpy as np
 import pytest
-from report_sample import make_results, make_submission, with_submissions
 
 from hw3 import report
 from hw3.report.model import report_data
 from hw3.report.plots import item_figure, item_plot
 from hw3.report.stats import attention, case_stats
+from tests.report._report_sample import make_results, make_submission, with_submissions
 
 
 def _with_blank(n: int, seed: int = 5) -> dict:
@@ -57,6 +57,7 @@ def test_a_blank_submission_is_listed_under_attention(tmp_path):
     assert "left out of passing shares and discrimination" in text
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_a_small_class_is_said_to_be_too_small(tmp_path):
     results = make_results(6, seed=2, odd=False)
     report.write_reports(results, tmp_path)

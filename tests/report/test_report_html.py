@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_sample import BAD_CASE, make_results, make_submission, with_submissions
 
 from hw3 import report
 from hw3.report import safe_file_name, write_reports
 from hw3.report.model import report_data
 from hw3.report.stats import attention, case_stats
 from hw3.report.text import disp
+from tests.report._report_sample import BAD_CASE, make_results, make_submission, with_submissions
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
 HOSTILE_MSG = "printed <script>document.title='pwned'</script> & \"quotes\""
@@ -270,6 +270,7 @@ def test_edge_cases_render_without_nan(kind, tmp_path):
         assert not re.search(r"\b(nan|NaN|inf|None)\b", _text(fb)), fb.name
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_edge_case_details(tmp_path):
     write_reports(_edge_results("none"), tmp_path / "none")
     assert "No graded submission" in _text(tmp_path / "none" / "report.html")
@@ -293,6 +294,7 @@ def test_edge_case_details(tmp_path):
     assert "too few submissions (under 3)" in _text(tmp_path / "two" / "report.html")
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_report_rebuilds_from_results_json(tmp_path, fixtures):
     # What `hw3 report DIR` does: load results.json and write again; same bytes.
     results = json.loads((fixtures / "results_small.json").read_text(encoding="utf-8"))

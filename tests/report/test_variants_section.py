@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 
-from report_sample import make_results
+import pytest
 
 from hw3.cases.variants import Config
 from hw3.grading.identity import resolve
 from hw3.report import write_reports
+from tests.report._report_sample import make_results
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_the_report_lists_mismatches_and_answers_right_for_a_named_classmate(
         tmp_path, roster_path, monkeypatch):
     import hw3.grading.identity as identity
@@ -36,6 +38,7 @@ def test_the_report_lists_mismatches_and_answers_right_for_a_named_classmate(
         (tmp_path / "feedback" / "bob.html").read_text())
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_results_without_variants_have_no_variants_section(tmp_path):
     write_reports(make_results(3, odd=False), tmp_path)
     assert 'id="variants"' not in (tmp_path / "report.html").read_text()

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _private_root import open_python_privately
 
 from hw3.bank.fixtures import read_meta
 from hw3.grading.execute import execute_submission
 from hw3.grading.jail import payload
 from hw3.sandbox import Limits, SandboxError, Worker
+from tests.sandbox._private_root import open_python_privately
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"  # the one hostile tree
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from _sandbox_helpers import MODES, get_worker
 
 from hw3.sandbox import Worker
+from tests.sandbox._sandbox_helpers import MODES, get_worker
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from _sandbox_helpers import AFTER, descendants, hostile, kinds, run, statuses
 
 import hw3.sandbox as sandbox
 from hw3.sandbox import Worker
+from tests.sandbox._sandbox_helpers import AFTER, descendants, hostile, kinds, run, statuses
 
 REPO = Path(sandbox.__file__).resolve().parents[3]
 HW3 = Path(sandbox.__file__).resolve().parents[1]
@@ -182,6 +182,7 @@ def test_single_file_is_capped(worker: Worker) -> None:
     assert "File too large" in res["cells"][0]["error"]
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 @pytest.mark.parametrize("cell", [hostile("eat_memory"), "x = bytearray(50 * 2**30)"])
 def test_memory_is_capped(worker: Worker, cell: str) -> None:
     # Filling 1 GiB takes well under a second idle, but far longer on a loaded machine: a
@@ -238,6 +239,7 @@ def test_nothing_leaks_into_the_next_job(worker: Worker) -> None:
     assert statuses(res) == ["ok"] * len(check), [c["error"] for c in res["cells"]]
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_kill_parent(worker: Worker) -> None:
     starts = worker.starts
     source = hostile("kill_parent")
@@ -348,6 +350,7 @@ print(caps)
         assert lines[0].split()[2] == "True"
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_zygote_death_between_jobs_is_transparent(bwrap_worker: Worker) -> None:
     starts = bwrap_worker.starts
     assert bwrap_worker._proc is not None

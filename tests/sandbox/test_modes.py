@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from _sandbox_helpers import AFTER, hostile, run, statuses
 
 import hw3.sandbox as sandbox
 from hw3.sandbox import Worker
+from tests.sandbox._sandbox_helpers import AFTER, hostile, run, statuses
 
 X86_64 = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 syscall numbers")
 
@@ -30,7 +30,7 @@ def test_results_name_the_mode_actually_used(worker: Worker) -> None:
 
 def test_unprivileged_user_runs_jobs_as_nobody_who_cannot_read_or_write(
         _workers: dict, tmp_path_factory: pytest.TempPathFactory) -> None:
-    from _sandbox_helpers import get_worker
+    from tests.sandbox._sandbox_helpers import get_worker
 
     w = get_worker(_workers, "unprivileged-user")
     top = Path(tempfile.mkdtemp(prefix="hw3-grader-only-"))

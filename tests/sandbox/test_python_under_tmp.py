@@ -15,10 +15,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from _sandbox_helpers import hostile
 
 import hw3
 from hw3.sandbox import bwrap_candidates
+from tests.sandbox._sandbox_helpers import hostile
+
+pytestmark = pytest.mark.slow  # every test over 5 s here (--durations)
 
 SCRIPT = r"""
 import json, sys

@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from _sandbox_helpers import TEST_LIMITS, run, statuses
 
 import hw3.sandbox as sandbox
 from hw3.cases import wire
 from hw3.grading.jail import payload
 from hw3.sandbox import Worker
+from tests.sandbox._sandbox_helpers import TEST_LIMITS, run, statuses
 
 
 def test_no_bubblewrap_is_an_error_never_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

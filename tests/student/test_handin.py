@@ -13,10 +13,10 @@ import zipfile
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from support import TEMPLATE
 
 from hw3.build import CHECKS_ZIP
 from hw3.cases.handin import SUBMISSION_ZIP, notebook_file
+from tests._support import TEMPLATE
 
 
 def _notebook(path, cells=()):

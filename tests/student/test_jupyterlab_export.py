@@ -22,10 +22,10 @@ import zipfile
 
 import nbformat
 import pytest
-from support import TEMPLATE, headless_chromium
 
 from hw3.build import CHECKS_ZIP
 from hw3.cases.handin import SUBMISSION_ZIP
+from tests._support import TEMPLATE, headless_chromium
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ import sys
 
 import nbformat
 import pytest
-from support import ROOT, SOLUTION, TEMPLATE, code_cells, run_cells
 
 from hw3.cases import CASES, CheckFailed, check
+from tests._support import ROOT, SOLUTION, TEMPLATE, code_cells, run_cells
 
 MASTER = ROOT / "assignment" / "hw3.ipynb"
 PART1 = ["q3_1", "q3_5", "q3_10", "q4_4", "q4_5", "q4_6"]
@@ -66,6 +66,7 @@ def test_an_unusable_310_dict_gets_one_sentence_not_a_traceback(capsys, params, 
     assert out.count("\n") == 1 and words in out, out
 
 
+@pytest.mark.slow  # over 5 s here (--durations)
 def test_pytorch_trains_on_one_thread_in_the_notebook():
     cell = _cell(TEMPLATE, "import torch")
     probe = cell + "\nprint(torch.get_num_threads())"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import SOLUTION, otter_run
 
 from hw3.grading.grade import Options, grade_paths
+from tests._support import SOLUTION, otter_run
 
 pytestmark = pytest.mark.slow
 

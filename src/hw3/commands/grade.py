@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "default; refuses to grade if it cannot start), unprivileged-user (root, no "
                    "namespaces: jobs as uid 65534), or none (rlimits only: unsafe)")
     p.add_argument("--no-cache", action="store_true", help="regrade everything and keep "
-                   "nothing in the results cache (see README: the cache)")
+                   "nothing in the results cache (see docs/security.md: the results cache)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--shard", metavar="I/N", help="grade only part I of N of the class (the "
                    "same part on any machine, in any order); join the parts with hw3 merge")
