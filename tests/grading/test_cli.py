@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from support import SOLUTION, TEMPLATE
 
-from hw3.cases import QUESTIONS
+from hw3.grading.registry import grader
+
+QUESTIONS = grader().questions
 
 pytestmark = pytest.mark.slow
 

@@ -16,10 +16,13 @@ from _gradescope_schema import schema_problems
 from support import AUTOGRADER, ROOT
 
 from hw3.build import package_tree, read_pins
-from hw3.cases import CASES, QUESTIONS
 from hw3.cases.checking import Verdict
 from hw3.grading.grade import questions_summary, score
 from hw3.grading.gradescope import Isolation, gradescope_results, otter_config
+from hw3.grading.registry import grader
+
+CASES = grader().cases
+QUESTIONS = grader().questions
 
 
 def _zip() -> zipfile.ZipFile:

@@ -88,8 +88,10 @@ def expression_case(case_id: str, spec: Mapping[str, Any]) -> Case:
     def judge(got: Any, expected: Any) -> Verdict:
         return compare(got, expected, expression, rtol, atol)
 
-    return Case(case_id, case_id.split(".")[0], float(spec["points"]), bool(spec["hidden"]),
-                str(spec.get("description") or f"the value of {expression}"), probe, judge)
+    return Case(id=case_id, question=case_id.split(".")[0], points=float(spec["points"]),
+                hidden=bool(spec["hidden"]),
+                description=str(spec.get("description") or f"the value of {expression}"),
+                probe=probe, judge=judge)
 
 
 def compare(got: Any, expected: Any, what: str, rtol: float, atol: float) -> Verdict:

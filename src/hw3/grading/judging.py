@@ -315,13 +315,13 @@ def serve(cfg: dict[str, Any]) -> None:
     from hw3.cases import wire
 
     cases = importlib.import_module(str(cfg.get("cases", "hw3.cases")))
-    CASES, judge = cases.CASES, cases.judge  # noqa: N806
     if cases.__name__ == "hw3.cases":
-        from hw3.grading import registry  # the hidden cases, the slip models
+        from hw3.grading.registry import grader  # every case, the slip models, their data
 
-        expected = registry.load_expected()
+        registry = grader()
+        CASES, judge, expected = registry.cases, registry.judge, dict(registry.expected)  # noqa: N806
     else:
-        expected = cases.load_expected()
+        CASES, judge, expected = cases.CASES, cases.judge, cases.load_expected()  # noqa: N806
     if cases.__name__ == "hw3.cases":
         for case_id, case in CASES.items():  # pay first-use costs once, on the reference's data
             if case_id in expected:  # form cases record none
