@@ -96,7 +96,7 @@ def test_the_registry_follows_a_new_master_and_stays_as_it_was():
 def test_the_judges_see_the_slip_models_only_while_the_graders_registry_judges():
     seen = []
     registry = grader()
-    spy = Case(id="spy.slips", question="spy", points=0, hidden=True, description="",
+    spy = Case(id="spy.slips", points=0, hidden=True, description="",
                probe=lambda env: None,
                judge=lambda got, expected: seen.append(checking.slip_models()) or
                checking.PASS, uses_expected=False)
@@ -106,7 +106,7 @@ def test_the_judges_see_the_slip_models_only_while_the_graders_registry_judges()
 
 def test_a_case_names_every_field():
     with pytest.raises(TypeError):
-        Case("sigmoid.values", "sigmoid", 2, False, "", lambda env: None,  # type: ignore[misc]
+        Case("sigmoid.values", 2, False, "", lambda env: None,  # positional: refused
              lambda got, expected: checking.PASS)
 
 

@@ -149,17 +149,17 @@ def judge_relu_unchanged(got: Any, expected: Any) -> None:
 # ----------------------------------------------------------------------------- the cases
 
 CASES = [
-    Case(id="sigmoid.values", question="sigmoid", points=2, hidden=False,
+    Case(id="sigmoid.values", points=2, hidden=False,
          description="sigmoid(0), sigmoid(2) and sigmoid(-2)",
          probe=probe_sigmoid_values, judge=judge_sigmoid_values),
-    Case(id="sigmoid.stable_example", question="sigmoid", points=2, hidden=False,
+    Case(id="sigmoid.stable_example", points=2, hidden=False,
          description="numerically stable for |z| up to 1e4: no warning, no NaN, sigmoid(-1e4) == "
                      "0.0 and sigmoid(1e4) == 1.0",
          probe=probe_sigmoid_stable_public, judge=judge_sigmoid_stable),
-    Case(id="relu.values", question="relu", points=2, hidden=False,
+    Case(id="relu.values", points=2, hidden=False,
          description="relu of a number, a list and an array",
          probe=probe_relu_values, judge=judge_relu_values),
-    Case(id="relu.unchanged_example", question="relu", points=1, hidden=False,
+    Case(id="relu.unchanged_example", points=1, hidden=False,
          description="leaves the array it is given unchanged (and returns the right values)",
          probe=probe_relu_unchanged_public, judge=judge_relu_unchanged),
 ]

@@ -21,16 +21,20 @@ Judge = Callable[[Any, Any], Verdict]
 @dataclass(frozen=True, kw_only=True)
 class Case:
     """One test case: a property of one question, worth ``points``. Every field is named where a
-    case is made (``Case(id=..., question=..., points=..., hidden=..., ...)``)."""
+    case is made (``Case(id=..., points=..., hidden=..., description=..., ...)``)."""
 
     id: str  # "<question>.<property>", e.g. "sigmoid.values"
-    question: str
     points: float
     hidden: bool
     description: str  # the property checked, in words a student understands
     probe: Probe
     judge: Judge
     uses_expected: bool = True  # False: the judge compares with nothing (a form check)
+
+    @property
+    def question(self) -> str:
+        """The question the case belongs to: its id's first part."""
+        return self.id.split(".")[0]
 
     @property
     def visibility(self) -> str:

@@ -88,8 +88,7 @@ def expression_case(case_id: str, spec: Mapping[str, Any]) -> Case:
     def judge(got: Any, expected: Any) -> Verdict:
         return compare(got, expected, expression, rtol, atol)
 
-    return Case(id=case_id, question=case_id.split(".")[0], points=float(spec["points"]),
-                hidden=bool(spec["hidden"]),
+    return Case(id=case_id, points=float(spec["points"]), hidden=bool(spec["hidden"]),
                 description=str(spec.get("description") or f"the value of {expression}"),
                 probe=probe, judge=judge)
 

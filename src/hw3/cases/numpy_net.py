@@ -540,7 +540,7 @@ _BIAS_HINT = "append the biases as a column of W and a row of ONES to A: the one
              "biases"
 
 
-NO_F_HINT = "apply f to W_aug @ A_aug before returning"
+_NO_F_HINT = "apply f to W_aug @ A_aug before returning"
 
 
 def judge_fp_square_for(w: np.ndarray, a: np.ndarray):
@@ -548,18 +548,26 @@ def judge_fp_square_for(w: np.ndarray, a: np.ndarray):
 
     @verdict_of
     def judge(got: Any, expected: Any) -> None:
-        hint = fp_shape_hint(got, expected) or (
-            NO_F_HINT if forgot_f(got, w, a) else
-            "with b=None the bias column is zeros, so the result is f(W @ A)")
-        require_close(got, expected, "forward_propagation(W, A, square)", rtol=1e-9, hint=hint)
+        require_fp_without_biases(got, expected, w, a, "forward_propagation(W, A, square)",
+                                  "with b=None the bias column is zeros, so the result is "
+                                  "f(W @ A)", rtol=1e-9)
 
     return judge
+
+
+def require_fp_without_biases(got: Any, expected: Any, w: np.ndarray, a: np.ndarray, what: str,
+                              otherwise: str, rtol: float) -> None:
+    """forward_propagation's result on ``w`` and ``a`` without biases must match ``expected``;
+    the hint names a transposed result or a forgotten f (recomputed), else ``otherwise``."""
+    hint = _fp_shape_hint(got, expected) or (
+        _NO_F_HINT if _forgot_f(got, w, a) else otherwise)
+    require_close(got, expected, what, rtol=rtol, hint=hint)
 
 
 judge_fp_example = judge_fp_square_for(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 4]]))
 
 
-def fp_shape_hint(mine: Any, right: Any) -> str:
+def _fp_shape_hint(mine: Any, right: Any) -> str:
     right = np.asarray(right)
     if isinstance(mine, np.ndarray) and mine.shape == right.shape[::-1] and mine.ndim == 2:
         if mine.shape != right.shape or np.allclose(mine, right.T):
@@ -582,14 +590,14 @@ def judge_fp_bias_for(scenario: str):
 _FP_SLIPS = {
     "zeros_row": "the biases have no effect: the row appended to A must be ONES (a row of zeros "
                  "multiplies every bias by 0)",
-    "no_f": NO_F_HINT,
+    "no_f": _NO_F_HINT,
     "ones_first": "the row of ones must sit where the bias column sits: both last",
 }
 
 
 def _fp_hint(mine: Any, right: np.ndarray, key: str, scenario: str) -> str:
     """Which slip in the bias trick gives ``mine`` (recomputed from the probe's inputs)."""
-    shape = fp_shape_hint(mine, right)
+    shape = _fp_shape_hint(mine, right)
     slips = slip_models()
     if shape or slips is None or not isinstance(mine, np.ndarray) or mine.shape != right.shape:
         return shape or _BIAS_HINT
@@ -599,7 +607,7 @@ def _fp_hint(mine: Any, right: np.ndarray, key: str, scenario: str) -> str:
     return _BIAS_HINT
 
 
-def forgot_f(got: Any, w: np.ndarray, a: np.ndarray) -> bool:
+def _forgot_f(got: Any, w: np.ndarray, a: np.ndarray) -> bool:
     slips = slip_models()
     return slips is not None and _close(got, slips.without_f(w, a))
 
@@ -607,34 +615,34 @@ def forgot_f(got: Any, w: np.ndarray, a: np.ndarray) -> bool:
 # ----------------------------------------------------------------------------- the cases
 
 CASES = [
-    Case(id="init_weights.shapes", question="init_weights", points=2, hidden=False,
+    Case(id="init_weights.shapes", points=2, hidden=False,
          description="returns three arrays of random weights of the right shapes",
          probe=probe_init_shapes, judge=judge_init_shapes),
-    Case(id="init_weights.sample_example", question="init_weights", points=2, hidden=False,
+    Case(id="init_weights.sample_example", points=2, hidden=False,
          description="entries look standard normal (mean 0, spread 1), new values on every call",
          probe=probe_init_sample_public, judge=judge_init_sample_public),
-    Case(id="feedforward.example", question="feedforward", points=3, hidden=False,
+    Case(id="feedforward.example", points=3, hidden=False,
          description="returns [[z0, z1, z2], [a0, a1, a2]] with the right values on a small "
                      "example (a = tanh)",
          probe=probe_ff_example, judge=judge_ff_example),
-    Case(id="feedforward.unchanged_example", question="feedforward", points=1, hidden=False,
+    Case(id="feedforward.unchanged_example", points=1, hidden=False,
          description="leaves its arguments unchanged (and returns the right values)",
          probe=probe_ff_unchanged_public, judge=judge_unchanged),
-    Case(id="predict.example", question="predict", points=2, hidden=False,
+    Case(id="predict.example", points=2, hidden=False,
          description="right shape and values on a small example",
          probe=predict_probe("example"), judge=judge_predict_for("example", "predict's output")),
-    Case(id="predict.large_example", question="predict", points=1, hidden=False,
+    Case(id="predict.large_example", points=1, hidden=False,
          description="right values, finite and within [0, 1], for large weights",
          probe=predict_probe("large_example"),
          judge=judge_predict_for("large_example", "predict's output for large weights")),
-    Case(id="forward_propagation.example", question="forward_propagation", points=2, hidden=False,
+    Case(id="forward_propagation.example", points=2, hidden=False,
          description="the worked example W = A = [[1, 2], [3, 4]], f = square",
          probe=probe_fp_example, judge=judge_fp_example),
-    Case(id="forward_propagation.bias_example", question="forward_propagation", points=2,
+    Case(id="forward_propagation.bias_example", points=2,
          hidden=False,
          description="nonzero biases b (a 1-D array) are applied through the bias trick",
          probe=fp_bias_probe("bias_example"), judge=judge_fp_bias_for("bias_example")),
-    Case(id="forward_propagation.unchanged_example", question="forward_propagation", points=1,
+    Case(id="forward_propagation.unchanged_example", points=1,
          hidden=False,
          description="leaves W, A and b unchanged (and returns the right values)",
          probe=fp_mutation_probe("bias_example"), judge=judge_unchanged),

@@ -135,8 +135,8 @@ class ProbesOnly:
 
     @property
     def CASES(self) -> list[Case]:  # the name every case module gives its cases
-        return [Case(id=case_id, question=case_id.split(".")[0], points=0.0, hidden=True,
-                     description="", probe=probe, judge=_judged_by_the_grader)
+        return [Case(id=case_id, points=0.0, hidden=True, description="", probe=probe,
+                     judge=_judged_by_the_grader)
                 for case_id, probe in self.probes.items()]
 
 

@@ -172,23 +172,23 @@ probe_4_6 = answers("q4_6_n_weights", "q4_6_extra_weights_depth", "q4_6_extra_we
 
 # The form cases compare with nothing: they record no expected data (uses_expected=False).
 CASES = [
-    Case(id="q3_1.form", question="q3_1", points=1, hidden=False,
+    Case(id="q3_1.form", points=1, hidden=False,
          description="the three answers are formulas in the problem's symbols and a word",
          probe=probe_3_1, judge=judge_3_1_form, uses_expected=False),
-    Case(id="q3_5.form", question="q3_5", points=1, hidden=False,
+    Case(id="q3_5.form", points=1, hidden=False,
          description="relu_sym returns a SymPy expression and the counterexample is a pair of "
                      "numbers",
          probe=probe_3_5, judge=judge_3_5_form, uses_expected=False),
-    Case(id="q3_10.form", question="q3_10", points=1, hidden=False,
+    Case(id="q3_10.form", points=1, hidden=False,
          description="the region counts are whole numbers and the parameters a dict of ten numbers",
          probe=probe_3_10, judge=judge_3_10_form, uses_expected=False),
-    Case(id="q4_4.form", question="q4_4", points=1, hidden=False,
+    Case(id="q4_4.form", points=1, hidden=False,
          description="four (rows, cols) pairs, four bias sizes and a whole-number count",
          probe=probe_4_4, judge=judge_4_4_form, uses_expected=False),
-    Case(id="q4_5.form", question="q4_5", points=1, hidden=False,
+    Case(id="q4_5.form", points=1, hidden=False,
          description="depth and width are whole numbers",
          probe=probe_4_5, judge=judge_4_5_form, uses_expected=False),
-    Case(id="q4_6.form", question="q4_6", points=1, hidden=False,
+    Case(id="q4_6.form", points=1, hidden=False,
          description="a formula in D_i, D_o, D and K, two whole numbers and a word",
          probe=probe_4_6, judge=judge_4_6_form, uses_expected=False),
 ]

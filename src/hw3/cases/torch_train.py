@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hw3.cases.case import Case, Env
+from hw3.cases.case import Case, Env, Judge
 from hw3.cases.checking import fmt, is_number, require, require_close, slip_models, verdict_of
 from hw3.cases.probing import fn
 
@@ -260,29 +260,16 @@ def _train_losses(got: Any, expected: Any, run: str) -> None:
                   hint=lambda: _train_hint(mine, lambda out: out[0], run, right))
 
 
-def judge_train_losses_for(run: str):
-    @verdict_of
-    def judge(got: Any, expected: Any) -> None:
-        _train_losses(got, expected, run)
-
-    return judge
-
-
-def judge_train_model_for(run: str):
-    @verdict_of
-    def judge(got: Any, expected: Any) -> None:
-        _train_model(got, expected, run)
-
-    return judge
-
-
-def judge_train_steps_for(run: str):
-    """The whole of a run: losses and the trained model."""
+def judge_train_for(run: str, losses: bool = True, model: bool = True) -> Judge:
+    """A judge of training ``run``: its trained model (``model``), then its epoch losses
+    (``losses``)."""
 
     @verdict_of
     def judge(got: Any, expected: Any) -> None:
-        _train_model(got, expected, run)
-        _train_losses(got, expected, run)
+        if model:
+            _train_model(got, expected, run)
+        if losses:
+            _train_losses(got, expected, run)
 
     return judge
 
@@ -349,18 +336,18 @@ def _train_model(got: Any, expected: Any, run: str) -> None:
 # ----------------------------------------------------------------------------- the cases
 
 CASES = [
-    Case(id="build_model.structure", question="build_model", points=3, hidden=False,
+    Case(id="build_model.structure", points=3, hidden=False,
          description="Linear, ReLU, Linear, ReLU, Linear with the right sizes",
          probe=probe_model_structure, judge=judge_model_structure),
-    Case(id="build_model.init_example", question="build_model", points=2, hidden=False,
+    Case(id="build_model.init_example", points=2, hidden=False,
          description="He initialisation (weight variance 2/fan_in) and every bias 0",
          probe=probe_model_init_public, judge=judge_model_init_public),
-    Case(id="train.returns", question="train", points=2, hidden=False,
+    Case(id="train.returns", points=2, hidden=False,
          description="returns one Python float per epoch",
          probe=probe_train_returns, judge=judge_train_returns),
-    Case(id="train.steps_example", question="train", points=2, hidden=False,
+    Case(id="train.steps_example", points=2, hidden=False,
          description="on a tiny fixed run: the epoch losses (sums of batch losses) and the "
                      "trained model are those of the loop the prompt describes (zero_grad, "
                      "forward, loss, backward, step; StepLR once per epoch)",
-         probe=train_run_probe("steps_example"), judge=judge_train_steps_for("steps_example")),
+         probe=train_run_probe("steps_example"), judge=judge_train_for("steps_example")),
 ]

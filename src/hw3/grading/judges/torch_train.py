@@ -13,8 +13,7 @@ from hw3.cases.torch_train import (
     judge_model_biases,
     judge_model_he,
     judge_model_structure,
-    judge_train_losses_for,
-    judge_train_model_for,
+    judge_train_for,
     loss_values,
 )
 from hw3.hidden.torch_train import probe_model_init, probe_model_other_sizes, probe_train_run
@@ -26,24 +25,24 @@ def judge_train_floats(got: Any, expected: Any) -> None:
 
 
 CASES = [
-    Case(id="build_model.other_sizes", question="build_model", points=3, hidden=True,
+    Case(id="build_model.other_sizes", points=3, hidden=True,
          description="Linear, ReLU, Linear, ReLU, Linear with the right sizes, for other sizes",
          probe=probe_model_other_sizes, judge=judge_model_structure),
-    Case(id="build_model.biases", question="build_model", points=1, hidden=True,
+    Case(id="build_model.biases", points=1, hidden=True,
          description="every bias starts at 0 in a larger model",
          probe=probe_model_init, judge=judge_model_biases),
-    Case(id="build_model.he_init", question="build_model", points=2, hidden=True,
+    Case(id="build_model.he_init", points=2, hidden=True,
          description="He initialisation (weight variance 2/fan_in) in a larger model",
          probe=probe_model_init, judge=judge_model_he),
-    Case(id="train.floats", question="train", points=2, hidden=True,
+    Case(id="train.floats", points=2, hidden=True,
          description="returns one Python float per epoch, on another run",
          probe=probe_train_run, judge=judge_train_floats),
-    Case(id="train.losses", question="train", points=2, hidden=True,
+    Case(id="train.losses", points=2, hidden=True,
          description="each epoch's loss is the sum of its batch losses, as in the prompt's loop, "
                      "on another run",
-         probe=probe_train_run, judge=judge_train_losses_for("run")),
-    Case(id="train.model", question="train", points=2, hidden=True,
+         probe=probe_train_run, judge=judge_train_for("run", model=False)),
+    Case(id="train.model", points=2, hidden=True,
          description="trains the given model in place on the given loader exactly as the prompt's "
                      "loop (zero_grad, SGD with momentum, StepLR once per epoch), on another run",
-         probe=probe_train_run, judge=judge_train_model_for("run")),
+         probe=probe_train_run, judge=judge_train_for("run", losses=False)),
 ]
