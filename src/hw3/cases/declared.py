@@ -2,8 +2,8 @@
 
 The master is the one place where an instructor sets a case's points and whether it is hidden
 (its test cell's ``points:`` and ``hidden:``). ``hw3 build`` writes them, in the master's order,
-to ``hw3/cases/master.json``; the registry (``hw3.cases.CASES``) takes them from there, so the
-Python definitions of the cases only give defaults.
+to ``hw3/cases/master.json``; every registry (``hw3.cases.registry``) takes them from there, so
+the Python definitions of the cases only give defaults.
 
 A test cell may also declare a case without any Python (an *expression case*)::
 
