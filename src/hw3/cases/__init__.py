@@ -45,8 +45,8 @@ from hw3.cases.registry import (
 )
 
 __all__ = ["EXPECTED_HIDDEN", "EXPECTED_PUBLIC", "Case", "CheckFailed", "Crash", "Judge",
-           "Missing", "Probe", "Registry", "check", "feedback", "judge", "read_expected",
-           "run_probe", "students", "type_mismatch"]
+           "Missing", "OtterChecks", "Probe", "Registry", "check", "feedback", "judge",
+           "otter_checks", "read_expected", "run_probe", "students", "type_mismatch"]
 
 # The grader's side of the cases, looked up by name where this copy of the package holds it
 # (Otter's own run of the autograder zip): its ``grader()`` builds the grader's registry.
