@@ -32,12 +32,13 @@ def main() -> None:
 
     matplotlib.use("Agg")
     from hw3.bank import run_cells
-    from hw3.cases import CASES, judge, run_probes
     from hw3.grading.judging import JudgePool
-    from hw3.grading.registry import load_expected
+    from hw3.grading.registry import grader
     from hw3.grading.submission import discover, read
 
-    expected = load_expected()
+    registry = grader()
+    CASES, judge, run_probes = registry.cases, registry.judge, registry.run_probes  # noqa: N806
+    expected = dict(registry.expected)
     data = []
     for path in discover([args.folder]):
         sub = read(path, path.stem)

@@ -51,13 +51,12 @@ def reference_env() -> dict[str, Any]:
 
 def judge_env(env: dict[str, Any], case_ids: list[str] | None = None) -> dict[str, Any]:
     """Probe and judge every case against ``env`` in this process: case id -> Verdict."""
-    from hw3.cases import CASES, judge, run_probes
-    from hw3.grading.registry import load_expected
+    from hw3.grading.registry import grader
 
-    ids = case_ids or list(CASES)
-    data = run_probes(ids, env)
-    expected = load_expected()
-    return {i: judge(CASES[i], data[i], expected) for i in ids}
+    registry = grader()
+    ids = case_ids or list(registry.cases)
+    data = registry.run_probes(ids, env)
+    return {i: registry.judge(registry.cases[i], data[i]) for i in ids}
 
 
 def otter_run(notebook: Path, out: Path) -> dict[str, dict[str, float]]:

@@ -19,7 +19,10 @@ import pytest
 import sympy as sp
 
 from hw3 import bank
-from hw3.cases import CASES, QUESTIONS
+from hw3.grading.registry import grader
+
+CASES = grader().cases
+QUESTIONS = grader().questions
 
 
 @pytest.fixture(scope="module")

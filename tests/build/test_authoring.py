@@ -115,9 +115,9 @@ def test_the_solution_passes_the_new_cases_and_a_mistake_fails_them(built):
     # The copy's registry judges the reference's own data and a ReLU that forgets negatives.
     code = (
         "import json, numpy as np\n"
-        "from hw3.cases import CASES, judge, run_probes\n"
-        "from hw3.grading.registry import load_expected\n"
-        "exp = load_expected()\n"
+        "from hw3.grading.registry import grader\n"
+        "reg = grader()\n"
+        "CASES, judge, run_probes, exp = reg.cases, reg.judge, reg.run_probes, reg.expected\n"
         "ids = ['relu.small_array', 'relu.huge_values']\n"
         "right = run_probes(ids, {'np': np, 'relu': lambda z: np.maximum(0, np.asarray(z))})\n"
         "wrong = run_probes(ids, {'np': np, 'relu': lambda z: np.abs(np.asarray(z))})\n"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from hw3.cases import QUESTIONS
 from hw3.grading.grade import Options, grade_paths
+from hw3.grading.registry import grader
 from tests._support import SOLUTION, TEMPLATE, otter_run
+
+QUESTIONS = grader().questions
 
 pytestmark = pytest.mark.slow
 

@@ -4,10 +4,12 @@ type name or a Missing message, none reaches the student."""
 
 from __future__ import annotations
 
-import hw3.grading.registry  # noqa: F401 - the trusted side: hidden cases and their hints
-from hw3.cases import CASES, Crash, feedback, vocabulary
-from hw3.cases.activations import _STABLE_HINT
+from hw3.cases import Crash, feedback, vocabulary
+from hw3.cases.activations import STABLE_HINT
 from hw3.cases.checking import Verdict
+from hw3.grading.registry import grader
+
+CASES = grader().cases  # the trusted side: hidden cases and their hints
 
 SECRET = "SECRET-INPUT [0.125, -3.5]"
 HIDDEN = CASES["sigmoid.stable"]
@@ -31,22 +33,22 @@ def test_a_missing_message_of_the_students_own_is_not_repeated():
 
 
 def test_a_hint_is_shown_only_if_it_is_one_of_the_checks_own_sentences():
-    assert _STABLE_HINT in feedback(HIDDEN, Verdict.fail(SECRET, _STABLE_HINT))
-    text = feedback(HIDDEN, Verdict.fail(SECRET, f"{_STABLE_HINT} {SECRET}"))
+    assert STABLE_HINT in feedback(HIDDEN, Verdict.fail(SECRET, STABLE_HINT))
+    text = feedback(HIDDEN, Verdict.fail(SECRET, f"{STABLE_HINT} {SECRET}"))
     assert "SECRET" not in text and text == f"Hidden test failed: {HIDDEN.description}."
 
 
 def test_a_public_case_of_a_graded_run_says_its_property_not_its_message():
-    verdict = Verdict.fail(f"sigmoid(2) should be 0.88, got {SECRET}.", _STABLE_HINT)
+    verdict = Verdict.fail(f"sigmoid(2) should be 0.88, got {SECRET}.", STABLE_HINT)
     graded = feedback(PUBLIC, verdict, graded=True)
-    assert "SECRET" not in graded and PUBLIC.description in graded and _STABLE_HINT in graded
+    assert "SECRET" not in graded and PUBLIC.description in graded and STABLE_HINT in graded
     # In the student's own grader.check (public inputs only) the message is whole.
     assert SECRET in feedback(PUBLIC, verdict)
 
 
 def test_the_vocabulary_holds_the_judges_hints_but_no_formatted_text():
     words = vocabulary.sentences()
-    assert _STABLE_HINT in words
+    assert STABLE_HINT in words
     assert "your function returned a list where a NumPy array is expected." in words
     # A judge's formatted message (an f-string) is never a sentence of it.
     assert not any(w.startswith("sigmoid(") and "should be" in w for w in words)

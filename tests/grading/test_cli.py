@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from hw3.cases import QUESTIONS
+from hw3.grading.registry import grader
 from tests._support import SOLUTION, TEMPLATE
+
+QUESTIONS = grader().questions
 
 pytestmark = pytest.mark.slow
 

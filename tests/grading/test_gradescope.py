@@ -14,12 +14,15 @@ import zipfile
 import pytest
 
 from hw3.build import package_tree, read_pins
-from hw3.cases import CASES, QUESTIONS
 from hw3.cases.checking import Verdict
 from hw3.grading.grade import questions_summary, score
 from hw3.grading.gradescope import Isolation, gradescope_results, otter_config
+from hw3.grading.registry import grader
 from tests._support import AUTOGRADER, ROOT
 from tests.grading._gradescope_schema import schema_problems
+
+CASES = grader().cases
+QUESTIONS = grader().questions
 
 
 def _zip() -> zipfile.ZipFile:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hw3.cases import CASES
 from hw3.cases.checking import Verdict
 from hw3.grading.grade import questions_summary, score
 from hw3.grading.gradescope import Isolation, Upload
 from hw3.grading.prairielearn import format_error, prairielearn_results
+from hw3.grading.registry import grader
 from tests.grading._prairielearn_schema import problems
+
+CASES = grader().cases
 
 
 def _upload(failing: set[str], message: str = "", **kw) -> Upload:

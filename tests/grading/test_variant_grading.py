@@ -7,12 +7,15 @@ import json
 
 import pytest
 
-from hw3.cases import CASES, judge, run_probes
 from hw3.cases.checking import CANONICAL
 from hw3.cases.variants import load_config, params
 from hw3.grading.copying import BOOK, right_for_others
 from hw3.grading.identity import declared_id, gradescope_id, resolve
+from hw3.grading.registry import grader
 from hw3.grading.variant_answers import VARIED, answers, expected_with
+
+REGISTRY = grader()
+CASES, judge, run_probes = REGISTRY.cases, REGISTRY.judge, REGISTRY.run_probes
 
 CONFIG = load_config()
 needs_variants = pytest.mark.skipif(not CONFIG.enabled, reason="variants are off in this build")
@@ -65,9 +68,9 @@ def test_a_wrong_count_carried_from_your_own_shapes_keeps_its_credit(expected: d
 
 @needs_variants
 def test_the_judge_process_grades_the_variant_it_is_given() -> None:
-    from hw3.cases import run_probes as probe
     from hw3.grading.judging import Judges
 
+    probe = REGISTRY.run_probes
     ids = [c for c in CASES if c.split(".")[0] in QUESTIONS]
     probes = probe(ids, namespace(ALICE))
     with Judges() as judges:

@@ -75,11 +75,11 @@ def test_zygote_preloaded_everything(worker: Worker) -> None:
 
 
 def test_real_probes_run_in_the_sandbox(worker: Worker) -> None:
-    cases = pytest.importorskip("hw3.cases")
-    if "sigmoid.values" not in cases.CASES:
+    cases = pytest.importorskip("hw3.hidden").sandbox().cases
+    if "sigmoid.values" not in cases:
         pytest.skip("the case set changed")
     ids = ["q3_1.form", "q3_1.y_linear", "sigmoid.values", "sigmoid.array"]
-    ids = [i for i in ids if i in cases.CASES]
+    ids = [i for i in ids if i in cases]
     cells = ["def sigmoid(z):\n    while True:\n        pass"]  # never returns
     t0 = time.monotonic()
     res = run(worker, cells, ids)

@@ -12,7 +12,8 @@ import sys
 import nbformat
 import pytest
 
-from hw3.cases import CASES, CheckFailed, check
+from hw3.cases import CheckFailed, check
+from hw3.grading.registry import grader
 from tests._support import ROOT, SOLUTION, TEMPLATE, code_cells, run_cells
 
 MASTER = ROOT / "assignment" / "hw3.ipynb"
@@ -36,7 +37,7 @@ def test_part1_prompts_say_their_checks_check_the_form_only(question):
     prompt = _prompt_before_check(nb, question)
     assert f'grader.check("{question}")' in prompt and "the form only" in prompt, prompt
     assert "passes wrong answers" in prompt and "graded when you hand in" in prompt, prompt
-    public = [c for c in CASES.values() if c.question == question and not c.hidden]
+    public = [c for c in grader().cases.values() if c.question == question and not c.hidden]
     assert public and all(c.id.endswith(".form") for c in public)  # what the prompt claims
 
 
@@ -85,16 +86,15 @@ def blank_messages() -> dict[str, str]:
     env = run_cells(code_cells(TEMPLATE))
     with pytest.raises(CheckFailed):
         check("relu.values", env)  # loads what check() judges with, once
-    graded, cases._GRADED = cases._GRADED, False
+    loaded = cases.otter_checks()
     out = {}
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cases, "otter_checks", lambda: cases.OtterChecks(loaded.registry, False))
         for case_id in ("relu.values", "relu.unchanged_example", "feedforward.example",
                         "feedforward.unchanged_example", "forward_propagation.unchanged_example"):
             with pytest.raises(CheckFailed) as failed:
                 check(case_id, env)
             out[case_id] = str(failed.value)
-    finally:
-        cases._GRADED = graded
     return out
 
 

@@ -14,7 +14,9 @@ import pytest
 from nbclient import NotebookClient
 
 from hw3.build import CHECKS_ZIP
-from hw3.cases import QUESTIONS
+from hw3.grading.registry import grader
+
+QUESTIONS = grader().questions
 
 pytestmark = pytest.mark.slow
 

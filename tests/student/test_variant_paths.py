@@ -11,11 +11,14 @@ import sys
 
 import pytest
 
-from hw3.cases import CASES, QUESTIONS
 from hw3.cases.variants import load_config, params
 from hw3.grading.grade import Options, grade_paths
+from hw3.grading.registry import grader
 from hw3.grading.variant_answers import VARIED, answers
 from tests._support import AUTOGRADER, SOLUTION, otter_run
+
+CASES = grader().cases
+QUESTIONS = grader().questions
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not load_config().enabled, reason="variants are off")]

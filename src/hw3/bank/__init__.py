@@ -32,7 +32,6 @@ is ``hw3.commands.bank``.
 
 from __future__ import annotations
 
-import hw3.grading.registry  # noqa: F401 - the grader's view of the cases: hidden ones, slips
 from hw3.bank.fixtures import (
     KINDS,
     BankError,

@@ -126,13 +126,13 @@ def defined_names(source: str) -> set[str]:
 
 def parse_fixture(path: Path, kind: str) -> Fixture:
     """Read one bank fixture; BankError if its docstring lacks the description or ``loses:``."""
-    from hw3.cases import QUESTIONS
+    from hw3.grading.registry import grader
 
     meta = read_meta(path)
     if "loses" not in meta:
         raise BankError(f"{path}: the docstring needs exactly one `loses:` line")
     loses = frozenset(q.strip() for q in meta["loses"].split(",") if q.strip())
-    unknown = sorted(loses - set(QUESTIONS))
+    unknown = sorted(loses - set(grader().questions))
     if unknown:
         raise BankError(f"{path}: `loses:` names unknown questions {', '.join(unknown)}")
     if kind == "mistake" and not loses:

@@ -29,9 +29,9 @@ class Outcome:
     @property
     def complete(self) -> bool:
         """Every question was scored."""
-        from hw3.cases import QUESTIONS
+        from hw3.grading.registry import grader
 
-        return set(self.scores) == set(QUESTIONS)
+        return set(self.scores) == set(grader().questions)
 
     @property
     def ok(self) -> bool:
@@ -106,11 +106,12 @@ def public_signal(outcomes: Sequence[Outcome]) -> PublicSignal:
     """Of the code mistakes (fixtures that lose on Part 2 questions only), those that fail at
     least one public case: what a student sees before hand-in (from a runner that knows its
     cases: in-process or grade)."""
-    from hw3.cases import CASES
+    from hw3.grading.registry import grader
 
+    cases = grader().cases
     code = [o for o in outcomes if o.fixture.kind == "mistake" and o.fixture.loses <=
             CODE_QUESTIONS]
-    seen = [o for o in code if any(c in CASES and not CASES[c].hidden for c in o.messages)]
+    seen = [o for o in code if any(c in cases and not cases[c].hidden for c in o.messages)]
     return PublicSignal(len(code), len(seen), [o.fixture.name for o in code if o not in seen])
 
 
@@ -122,10 +123,10 @@ def rates(runner: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> Rat
 
 
 def question_scores(verdicts: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    from hw3.cases import QUESTIONS
+    from hw3.grading.registry import grader
 
     return {q: (float(sum(c.points for c in cs if verdicts[c.id].ok)),
-                float(sum(c.points for c in cs))) for q, cs in QUESTIONS.items()}
+                float(sum(c.points for c in cs))) for q, cs in grader().questions.items()}
 
 
 def split_outcome(fx: Fixture, group: Sequence[Fixture], scores: dict[str, tuple[float, float]],
@@ -142,14 +143,15 @@ def split_outcome(fx: Fixture, group: Sequence[Fixture], scores: dict[str, tuple
 def costs_table(outcomes: Sequence[Outcome]) -> str:
     """What each mistake costs, as a Markdown table (per question, from one runner's outcomes
     that know their cases: in-process or grade)."""
-    from hw3.cases import CASES
+    from hw3.grading.registry import grader
 
+    cases = grader().cases
     rows = ["| question | mistake | cases failed | points lost |", "| --- | --- | --- | ---: |"]
     for o in sorted((o for o in outcomes if o.fixture.kind == "mistake"),
                     key=lambda o: (sorted(o.fixture.loses), o.fixture.name)):
         for q in sorted(o.lost):
             got, possible = o.scores[q]
-            failed = [c for c in o.messages if c in CASES and CASES[c].question == q]
+            failed = [c for c in o.messages if c in cases and cases[c].question == q]
             rows.append(f"| `{q}` | {o.fixture.description} | "
                         f"{', '.join(f'`{c}`' for c in failed)} | {possible - got:g} of "
                         f"{possible:g} |")

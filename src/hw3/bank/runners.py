@@ -70,11 +70,12 @@ def run_inprocess(fixtures: Sequence[Fixture], root: Path) -> list[Outcome]:
     """Run each fixture's notebook cells here and probe and judge every case here."""
     import nbformat
 
-    from hw3.cases import CASES, feedback, judge, run_probes
-    from hw3.grading.registry import load_expected
+    from hw3.cases import feedback
+    from hw3.grading.registry import grader
 
     solution = nbformat.read(solution_path(root), as_version=4)
-    expected = load_expected()
+    registry = grader()
+    cases = registry.cases
     outcomes = []
     for fx in fixtures:
         start = time.monotonic()
@@ -83,14 +84,14 @@ def run_inprocess(fixtures: Sequence[Fixture], root: Path) -> list[Outcome]:
             env = run_cells([c.source for c in nb.cells if c.cell_type == "code"])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # what the student's code warns is not ours
-                data = run_probes(list(CASES), env)
-            verdicts = {i: judge(c, data.get(i), expected) for i, c in CASES.items()}
+                data = registry.run_probes(list(cases), env)
+            verdicts = {i: registry.judge(c, data.get(i)) for i, c in cases.items()}
         except Exception as e:  # noqa: BLE001 - one fixture's failure is its own outcome
             outcomes.append(Outcome(fx, error=f"{type(e).__name__}: {e}"))
             continue
         outcomes.append(Outcome(
             fx, question_scores(verdicts),
-            {i: feedback(CASES[i], v) for i, v in verdicts.items() if not v.ok},
+            {i: feedback(cases[i], v) for i, v in verdicts.items() if not v.ok},
             seconds=time.monotonic() - start))
     return outcomes
 

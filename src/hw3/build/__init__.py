@@ -97,10 +97,10 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         raise BuildError("the master's test cells and hw3/cases disagree:\n- " +
                          "\n- ".join(problems))
     # The master's points and visibility (and its expression cases) make the registry.
-    from hw3.cases import use_master
+    from hw3.grading.registry import grader
 
     cases = master_cases(read_test_cells(master))
-    use_master(cases)
+    registry = grader().following(cases)
     variants = read_config(master)  # the course's salt and ranges (hw3/cases/variants.json)
 
     with tempfile.TemporaryDirectory(prefix="hw3-build-") as tmp:
@@ -122,8 +122,8 @@ def build(root: Path, out: Path | None = None, progress: Any = None) -> BuildRes
         ref_dir.mkdir()
         recorded = record_reference(solution, ref_dir,
                                     zip_bytes(package_files(False, {}, cases)))
-        verify_reference(recorded)
-        data = {**expected_files(recorded), VARIANTS_DATA: variants_json(variants)}
+        verify_reference(recorded, registry)
+        data = {**expected_files(recorded, registry), VARIANTS_DATA: variants_json(variants)}
         student_zip = zip_bytes(package_files(True, {EXPECTED_PUBLIC: data[EXPECTED_PUBLIC],
                                                      VARIANTS_DATA: data[VARIANTS_DATA]},
                                               cases))

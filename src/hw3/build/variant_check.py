@@ -89,10 +89,10 @@ def _namespace(student_id: str, config: Config) -> dict[str, Any]:
 def check_reference(solution: Any, config: Config, sample: int = SAMPLE) -> CheckResult:
     """Run the reference's varied cells on ``sample`` variants (the book's first) and judge
     them against the grader's answers for each; a failure stops the build naming the id."""
-    import hw3.grading.judges  # noqa: F401 - the hidden cases, with their judges
-    from hw3.cases import CASES, judge, run_probes
+    from hw3.grading.registry import grader
     from hw3.grading.variant_answers import VARIED, expected_for
 
+    registry = grader()
     start = time.perf_counter()
     cells = reference_cells(solution)
     if not cells:
@@ -104,9 +104,9 @@ def check_reference(solution: Any, config: Config, sample: int = SAMPLE) -> Chec
             for src in cells:
                 exec(compile(src, "<reference>", "exec"), env)  # noqa: S102 - the master's own
         want = expected_for(params(sid, config))
-        probes = run_probes(list(VARIED), env)
+        probes = registry.run_probes(list(VARIED), env)
         for case_id in VARIED:
-            verdict = judge(CASES[case_id], probes[case_id], want)
+            verdict = registry.judge(registry.cases[case_id], probes[case_id], want)
             if not verdict.ok:
                 raise BuildError(f"the reference solution fails {case_id} for the variant of "
                                  f"id {sid!r} ({params(sid, config)}): {verdict.message} "

@@ -1,4 +1,4 @@
-"""Every test case of the assignment, defined once as a probe and a judge: the registry.
+"""Every test case of the assignment, defined once as a probe and a judge.
 
 A case's **probe** runs beside the student's code (in the student's kernel under Otter, in the
 sandboxed child under ``hw3 grade``): it calls the student's names on fixed inputs and returns
@@ -10,252 +10,54 @@ returns a verdict a student understands. ``Case`` itself lives in ``hw3.cases.ca
 This package holds the **public** cases (the students' checks carry it: ``hw3_checks.zip`` is
 this package, see ``hw3.build.products``): public inputs only, and public theory cases check
 only the form of an answer. The hidden cases, with their inputs, live in ``hw3.hidden``,
-grader-only, which imports this package and adds its cases with ``register`` when it is
-imported: this package never imports it (only Otter's ``check`` looks it up by name, see there).
+grader-only, which imports this package: this package never imports it (only Otter's ``check``
+looks the grader up by name, see there). Which cases a runner works with is a ``Registry``
+(``hw3.cases.registry``) that one call builds: ``students()`` here, ``hw3.hidden.sandbox()``,
+``hw3.grading.registry.grader()``. Importing a module registers nothing.
 
 Two runners use the same cases:
 - Otter: each test cell of the master notebook calls ``check(case_id, env)``, which probes and
   judges in the student's kernel and raises ``AssertionError`` with the verdict's message.
-- ``hw3 grade``: the child calls ``run_probes`` and sends the encoded data back; the trusted
-  parent decodes it and calls ``judge`` (``hw3.grading``).
+- ``hw3 grade``: the child runs the sandbox's registry's probes and sends the encoded data back;
+  the trusted parent decodes it and judges it with the grader's registry (``hw3.grading``).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
-import json
 import sys
 import warnings
-from collections.abc import Iterable, Mapping
-from importlib import resources
-from types import ModuleType
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from hw3.cases import vocabulary, wire
-from hw3.cases.case import Case, Crash, Judge, Missing, Probe, _safe_str
+from hw3.cases import vocabulary
+from hw3.cases.case import Case, Crash, Judge, Missing, Probe, run_probe
 from hw3.cases.checking import Verdict
+from hw3.cases.judging import judge, type_mismatch
+from hw3.cases.registry import (
+    EXPECTED_HIDDEN,
+    EXPECTED_PUBLIC,
+    Registry,
+    read_expected,
+    students,
+)
 
-__all__ = ["CASES", "QUESTIONS", "Case", "CheckFailed", "Crash", "Judge", "Missing", "Probe",
-           "check", "feedback", "judge", "load_public_expected", "read_expected", "register",
-           "register_probes", "run_probe", "run_probes", "type_mismatch", "use_master"]
+__all__ = ["EXPECTED_HIDDEN", "EXPECTED_PUBLIC", "Case", "CheckFailed", "Crash", "Judge",
+           "Missing", "OtterChecks", "Probe", "Registry", "check", "feedback", "judge",
+           "otter_checks", "read_expected", "run_probe", "students", "type_mismatch"]
 
-# The expected data's files, as paths inside the hw3 package: the public one ships with these
-# checks; the hidden one sits in the grader-only package (absent from the students' copy and
-# never bound into the sandbox).
-EXPECTED_PUBLIC = "cases/expected_public.json"
-EXPECTED_HIDDEN = "grading/expected_hidden.json"
-# The grader's view of the cases: importing it registers the hidden cases (``register``) and
-# hands the slip models to the judges (``checking.use_slips``), so hints name known slips.
+# The grader's side of the cases, looked up by name where this copy of the package holds it
+# (Otter's own run of the autograder zip): its ``grader()`` builds the grader's registry.
 GRADER_CASES = "hw3.grading.registry"
-
-
-def _public_modules() -> tuple[ModuleType, ...]:
-    from hw3.cases import activations, numpy_net, theory, torch_train
-
-    return (theory, numpy_net, activations, torch_train)
-
-
-# Modules whose CASES the registry holds, in order: the public ones, then whatever registered.
-_MODULES: list[ModuleType] = []
-
-
-def _registry() -> dict[str, Case]:
-    cases: dict[str, Case] = {}
-    for module in _MODULES:
-        for case in module.CASES:
-            if case.id in cases:
-                raise ValueError(f"duplicate case id {case.id}")
-            cases[case.id] = case
-    return cases
-
-
-# Points, visibility and order come from the master notebook (hw3/cases/master.json, written
-# by `hw3 build`); the Python definitions give the probes, the judges and defaults.
-CASES: dict[str, Case] = {}
-# question -> its cases, in the order of the master's tests
-QUESTIONS: dict[str, list[Case]] = {}
-_MASTER: dict[str, Mapping[str, Any]] = {}
-
-
-def use_master(master: Mapping[str, Mapping[str, Any]]) -> None:
-    """Make the registry follow ``master`` (see ``hw3.cases.declared``), in place."""
-    from hw3.cases import declared
-
-    _MASTER.clear()
-    _MASTER.update(master)
-    cases = declared.apply(_registry(), master)
-    CASES.clear()
-    CASES.update(cases)
-    QUESTIONS.clear()
-    for case in CASES.values():
-        QUESTIONS.setdefault(case.question, []).append(case)
-
-
-def register(modules: Iterable[ModuleType]) -> None:
-    """Add each module's ``CASES`` to the registry (after those already there), in place: how
-    the grader-only ``hw3.hidden`` joins the public cases when it is imported."""
-    new = [m for m in modules if m not in _MODULES]
-    if new:
-        _MODULES.extend(new)
-        use_master(dict(_MASTER))
-
-
-def _judged_in_the_grader(got: Any, expected: Any) -> Verdict:
-    raise RuntimeError("a hidden case is judged by the grader (hw3.grading.judges), not here")
-
-
-class _Probes:
-    """A module-like holder of probe-only cases (see ``register_probes``)."""
-
-    def __init__(self, probes: Mapping[str, Probe]) -> None:
-        self.CASES = [Case(case_id, case_id.split(".")[0], 0.0, True, "", probe,
-                           _judged_in_the_grader) for case_id, probe in probes.items()]
-
-
-def register_probes(probes: Mapping[str, Probe]) -> None:
-    """Add hidden cases by their probes alone: the sandbox's view of them (``hw3.hidden``), where
-    the probes run and nothing is judged. Their judges never enter the sandbox."""
-    if not any(isinstance(m, _Probes) for m in _MODULES):
-        _MODULES.append(_Probes(probes))  # type: ignore[arg-type]
-        use_master(dict(_MASTER))
-
-
-def _use_recorded_master() -> None:
-    from hw3.cases import declared
-
-    _MODULES[:] = _public_modules()
-    use_master(declared.load())
-
-
-_use_recorded_master()
-
-
-# ----------------------------------------------------------------------------- probing
-
-
-def run_probe(case: Case, env: Mapping[str, Any]) -> Any:
-    """Run one probe; an error in the student's code becomes plain data for the judge."""
-    try:
-        return case.probe(env)
-    except Missing as e:
-        return {"error": {"type": "Missing", "message": str(e)}}
-    except BaseException as e:
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        return {"error": {"type": type(e).__name__, "message": _safe_str(e)}}
-
-
-def run_probes(ids: Iterable[str], env: Mapping[str, Any]) -> dict[str, str]:
-    """Probe every case in ``ids``; returns each case's encoded plain data (JSON text)."""
-    out: dict[str, str] = {}
-    seen: dict[Probe, str] = {}  # cases that share a probe share its run
-    for case_id in ids:
-        probe = CASES[case_id].probe
-        if probe not in seen:
-            data = run_probe(CASES[case_id], env)
-            try:
-                seen[probe] = wire.encode(data)
-            except wire.WireError as e:
-                seen[probe] = wire.encode({"error": {"type": "NotPlainData", "message": str(e)}})
-        out[case_id] = seen[probe]
-    return out
 
 
 # ----------------------------------------------------------------------------- judging
 
 
-def read_expected(*paths: str) -> dict[str, Any]:
-    """The expected data in the files at ``paths`` (inside the hw3 package), decoded; a file
-    this copy of the package does not hold is skipped."""
-    expected: dict[str, Any] = {}
-    package = resources.files("hw3")
-    for path in paths:
-        f = package.joinpath(*path.split("/"))
-        if f.is_file():
-            for case_id, text in json.loads(f.read_text()).items():
-                expected[case_id] = wire.decode(text)
-    return expected
-
-
-def load_public_expected() -> dict[str, Any]:
-    """The public cases' expected data (what the students' checks carry)."""
-    return read_expected(EXPECTED_PUBLIC)
-
-
-def judge(case: Case, got_text: str | None, expected: Mapping[str, Any]) -> Verdict:
-    """Judge one case from the encoded data its probe returned (None: the probe never ran)."""
-    if case.uses_expected and case.id not in expected:
-        raise KeyError(f"no expected data for {case.id}: rebuild with `hw3 build`")
-    if got_text is None:
-        return Verdict.fail("This check could not run: your notebook stopped before it.")
-    try:
-        got = wire.decode(got_text)
-    except wire.WireError as e:
-        return Verdict.fail(f"The values your code returned could not be read ({e}).")
-    if isinstance(got, dict) and set(got) == {"error"} and isinstance(got["error"], dict):
-        from hw3.cases.hints import explain_error
-
-        message, hint = explain_error(case, got["error"])
-        return Crash(False, message, hint, str(got["error"].get("type", "Error"))[:80])
-    want = expected[case.id] if case.uses_expected else None
-    try:
-        verdict = case.judge(got, want)
-    except Exception as e:  # noqa: BLE001 - odd data must cost this case only, not the batch
-        verdict = Verdict.fail(f"Your answer has an unexpected form ({type(e).__name__}).")
-    if not verdict.ok and case.hidden:
-        # A hidden case shows its hint only: a type problem is said there, as in public.
-        mismatch = type_mismatch(got, want)
-        if mismatch:
-            return Verdict.fail(verdict.message, mismatch)
-    return verdict
-
-
-_KINDS = vocabulary.KINDS
-
-
-def _kind(value: Any) -> str:
-    import numpy as np
-
-    if value is None:
-        return "None"
-    if isinstance(value, np.ndarray):
-        return "number" if value.ndim == 0 else "array"  # a 0-d array is a NumPy number
-    if isinstance(value, (bool, int, float, np.generic)):
-        return "number"
-    if isinstance(value, (list, tuple)):
-        return type(value).__name__
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, dict):
-        return "dict"
-    return "other"
-
-
-# Keys of probe data that are not what the student's function returned.
-_NOT_RETURNED = {"changed", "warnings", "own", "composition", "drawn", "raised", "weights"}
-
-
-def type_mismatch(got: Any, want: Any) -> str:
-    """A sentence on the first place where ``got`` has another type or length than ``want``
-    (the reference's data), or "" if they agree in form. Lists and tuples count alike."""
-    mine, right = _kind(got), _kind(want)
-    if right == "dict" and mine == "dict":
-        return next((m for k in want if k in got and k not in _NOT_RETURNED
-                     for m in [type_mismatch(got[k], want[k])] if m), "")
-    if {mine, right} <= {"list", "tuple"}:
-        if len(got) != len(want):
-            return f"your function returned a sequence of {len(got)} item(s) where " \
-                   f"{len(want)} are expected."
-        return next((m for g, w in zip(got, want) for m in [type_mismatch(g, w)] if m), "")
-    if mine != right and right in _KINDS and mine != "dict":
-        if got is None:
-            return "your function returned None: did you forget a `return`?"
-        return f"your function returned {_KINDS.get(mine, 'something else')} where " \
-               f"{_KINDS[right]} is expected."
-    return ""
-
-
-def feedback(case: Case, verdict: Verdict, graded: bool = False) -> str:
+def feedback(case: Case, verdict: Verdict, graded: bool = False,
+             questions: Collection[str] | None = None) -> str:
     """What a student may read about a case.
 
     A public case in the student's own kernel (``grader.check``: public inputs only) says its
@@ -264,7 +66,8 @@ def feedback(case: Case, verdict: Verdict, graded: bool = False) -> str:
     sandbox holds the hidden probes and their inputs beside the student's code). That text
     speaks from a fixed vocabulary (``hw3.cases.vocabulary``): the case's description, a hint
     only if it is one of the checks' own sentences, the exception only if Python defines it;
-    never an input, an expected value, or a word the student's code chose."""
+    never an input, an expected value, or a word the student's code chose. ``questions``: the
+    assignment's questions (the functions a ``Missing`` may name; default: the master's)."""
     if verdict.ok:
         return ""
     if not case.hidden and not graded:
@@ -275,7 +78,8 @@ def feedback(case: Case, verdict: Verdict, graded: bool = False) -> str:
     kind = "Hidden" if case.hidden else "Public"
     if isinstance(verdict, Crash):
         if verdict.error_type == "Missing":
-            said = vocabulary.missing_message(verdict.message.rstrip("."), set(QUESTIONS))
+            names = set(questions if questions is not None else _master_questions())
+            said = vocabulary.missing_message(verdict.message.rstrip("."), names)
             said = said or "a function it needs is not defined (or is not a function)"
             return f"{kind} test could not run ({case.description}): {said}.{hint}"
         if verdict.error_type == "Timeout":
@@ -288,64 +92,70 @@ def feedback(case: Case, verdict: Verdict, graded: bool = False) -> str:
            f"notebook for the details.{hint}"
 
 
-_EXPECTED: dict[str, Any] | None = None
-_GRADED = False  # this kernel holds the grader's side (Otter's own run of the autograder zip)
+@functools.cache
+def _master_questions() -> frozenset[str]:
+    """The questions of the master as ``hw3 build`` recorded it (every copy lists them all)."""
+    from hw3.cases import declared
+
+    return frozenset(case_id.split(".")[0] for case_id in declared.load())
 
 
 class CheckFailed(AssertionError):
     """A case failed under Otter; its text is all the student needs to read."""
 
 
+@dataclass(frozen=True)
+class OtterChecks:
+    """What ``check`` works with in this kernel: the registry, and whether this kernel holds
+    the grader's side (``graded``: Otter's own run of the autograder zip, where the hidden inputs
+    are in this kernel, so every case there speaks from the fixed vocabulary, ``feedback``)."""
+
+    registry: Registry
+    graded: bool
+
+
+@functools.cache
+def otter_checks() -> OtterChecks:
+    """The students' copy of the package: the public cases and their data. The autograder's
+    copy (Otter's own run of the autograder zip, whose files/hw3_checks.zip is the whole
+    package) also runs the hidden tests here: where this copy holds the grader's side, its
+    registry is looked up by name (with the slip models, as it always had there, and the
+    hidden data). Nothing here imports the grader otherwise."""
+    try:
+        grader = importlib.import_module(GRADER_CASES)
+    except ImportError:  # the students' copy
+        return OtterChecks(students(), graded=False)
+    return OtterChecks(grader.grader(), graded=True)
+
+
 def check(case_id: str, env: Mapping[str, Any]) -> None:
     """Otter's entry point: probe and judge one case in this kernel; fail with a plain message."""
-    global _EXPECTED, _GRADED
-    if _EXPECTED is None:
-        _GRADED = _grader_side()
-        _EXPECTED = _load_for_otter()
+    checks = otter_checks()
     _plain_otter_messages()
     _final_state_under_otter()
-    case = CASES[case_id]
+    registry = checks.registry
+    case = registry.cases[case_id]
     # The checks' own warnings (PyTorch's, NumPy's) are not the student's business; what the
     # student's code warns is recorded where a case needs it (probing.call_quietly).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got_text = run_probes([case_id], env)[case_id]
-        verdict = judge(case, got_text, _variant_expected(env))
+        got_text = registry.run_probes([case_id], env)[case_id]
+        verdict = registry.judge(case, got_text, _variant_expected(checks, env))
     if not verdict.ok:
-        raise CheckFailed(feedback(case, verdict, graded=_GRADED))
+        raise CheckFailed(feedback(case, verdict, graded=checks.graded,
+                                   questions=registry.questions))
 
 
-def _variant_expected(env: Mapping[str, Any]) -> dict[str, Any]:
+def _variant_expected(checks: OtterChecks, env: Mapping[str, Any]) -> Mapping[str, Any]:
     """The expected data for the notebook's own ``STUDENT_ID`` (Otter's own run of the
     autograder zip has no other id): the grader's side computes the variant's answers; the
     students' copy has none and checks form only."""
-    assert _EXPECTED is not None
+    expected = checks.registry.expected
     student_id = env.get("STUDENT_ID")
-    if not _GRADED or not isinstance(student_id, str) or not student_id.strip():
-        return _EXPECTED
-    return importlib.import_module(GRADER_CASES).expected_with(_EXPECTED, student_id[:200])
-
-
-def _load_for_otter() -> dict[str, Any]:
-    """What ``check`` judges with. The students' copy of the package: the public cases and
-    their data. The autograder's copy (Otter's own run of the autograder zip, whose
-    files/hw3_checks.zip is the whole package) also runs the hidden tests here: where this copy
-    holds the grader's side, it is looked up by name: the hidden cases register themselves, the
-    judges get the slip models (as they always had there) and the hidden data is read beside
-    them. Nothing here imports them otherwise."""
-    _grader_side()
-    return read_expected(EXPECTED_PUBLIC, EXPECTED_HIDDEN)
-
-
-def _grader_side() -> bool:
-    """Whether this copy of the package holds the grader's side (then it is imported): in
-    Otter's own run of the autograder zip the hidden inputs are in this kernel, so every case
-    there speaks from the fixed vocabulary (``feedback``'s ``graded``)."""
-    try:
-        importlib.import_module(GRADER_CASES)
-    except ImportError:  # the students' copy
-        return False
-    return True
+    if not checks.graded or not isinstance(student_id, str) or not student_id.strip():
+        return expected
+    grader = importlib.import_module(GRADER_CASES)
+    return grader.expected_with(dict(expected), student_id[:200])
 
 
 def _final_state_under_otter() -> None:

@@ -11,8 +11,8 @@ from hw3.cases.case import Case, Env
 from hw3.cases.checking import fmt, is_number, require, require_array, require_close, verdict_of
 from hw3.cases.probing import call_quietly, changed_args, fn, plain, snapshot
 
-_FLIPPED_HINT = "the sign in the exponent is flipped: sigmoid(z) = 1 / (1 + exp(-z))"
-_STABLE_HINT = "for large negative z, exp(-z) overflows: compute with exp(-|z|) (two branches), " \
+FLIPPED_HINT = "the sign in the exponent is flipped: sigmoid(z) = 1 / (1 + exp(-z))"
+STABLE_HINT = "for large negative z, exp(-z) overflows: compute with exp(-|z|) (two branches), " \
                "or as 0.5 * (1 + np.tanh(z / 2))"
 
 # ----------------------------------------------------------------------------- sigmoid
@@ -41,7 +41,7 @@ probe_sigmoid_stable_public = stability_probe(np.array([-1e4, -800.0, -2.0, 0.0,
                                                         1e4]))
 
 
-def _number(v: Any, what: str) -> float:
+def require_number(v: Any, what: str) -> float:
     require(is_number(v) or (isinstance(v, np.ndarray) and v.size == 1),
             f"{what} should be a number, got {fmt(v)}.")
     return float(np.asarray(v, dtype=float).reshape(-1)[0])
@@ -50,7 +50,7 @@ def _number(v: Any, what: str) -> float:
 @verdict_of
 def judge_sigmoid_values(got: Any, expected: Any) -> None:
     for z, mine, right in zip((0, 2, -2), got, expected):
-        value = _number(mine, f"sigmoid({z})")
+        value = require_number(mine, f"sigmoid({z})")
         flipped = np.isclose(value, 1 - float(right), rtol=1e-9)
         require(np.isclose(value, float(right), rtol=1e-9, atol=0),
                 f"sigmoid({z}) should be {fmt(float(right))}, got {fmt(value)}.",
@@ -76,16 +76,17 @@ def judge_sigmoid_stable(got: Any, expected: Any) -> None:
     invalid = any("invalid value" in w for w in warns)
     # NaN in the result: the exp(z) form ran where z is large. Only a warning: both branches of
     # an np.where were computed (the wrong one's NaN was thrown away). Else plain overflow.
-    hint = _NAN_HINT if nan else _WHERE_HINT if invalid else _STABLE_HINT
+    hint = _NAN_HINT if nan else _WHERE_HINT if invalid else STABLE_HINT
     require(not warns, "sigmoid raised a warning for large |z|: "
             f"{'; '.join(warns[:2])}.", hint)
     out = require_array(out, "sigmoid of an array with large |z|", expected["out"].shape)
     require(np.all(np.isfinite(out)), "sigmoid returned NaN or inf for large |z|.", hint)
     # Tiny values may round to 0 (e.g. the tanh form at z = -50): compare absolutely there.
     require_close(out, expected["out"], "sigmoid for large |z|", rtol=1e-9, atol=1e-12,
-                  hint=_FLIPPED_HINT if out.shape == expected["out"].shape and
+                  hint=FLIPPED_HINT if out.shape == expected["out"].shape and
                   np.allclose(out, 1 - expected["out"], atol=1e-12) else "")
-    low, high = _number(got["low"], "sigmoid(-1e4)"), _number(got["high"], "sigmoid(1e4)")
+    low = require_number(got["low"], "sigmoid(-1e4)")
+    high = require_number(got["high"], "sigmoid(1e4)")
     require(low == 0.0, f"sigmoid(-1e4) should be exactly 0.0, got {fmt(low)}.", _EXACT_HINT)
     require(high == 1.0, f"sigmoid(1e4) should be exactly 1.0, got {fmt(high)}.", _EXACT_HINT)
 
@@ -117,17 +118,17 @@ probe_relu_unchanged_public = relu_mutation_probe(np.array([[-1.5, 2.0], [0.25, 
 @verdict_of
 def judge_relu_values(got: Any, expected: Any) -> None:
     for key, what in (("number", "relu(-3.5)"), ("positive", "relu(2)")):
-        value = _number(got[key], what)
+        value = require_number(got[key], what)
         require(np.isclose(value, float(expected[key])),
                 f"{what} should be {fmt(expected[key])}, got {fmt(value)}.",
-                _relu_hint(got[key], expected[key]))
+                relu_hint(got[key], expected[key]))
     require_close(got["list"], expected["list"], "relu([-1, 0, 2.5])",
                   hint="convert the input with np.asarray first")
     require_close(got["array"], expected["array"], "relu of an array",
-                  hint=lambda: _relu_hint(got["array"], expected["array"]))
+                  hint=lambda: relu_hint(got["array"], expected["array"]))
 
 
-def _relu_hint(mine: Any, right: Any) -> str:
+def relu_hint(mine: Any, right: Any) -> str:
     if mine is None:  # a stub or a missing `return`: the message says so, the hint gives nothing
         return ""
     mine_a, right_a = np.asarray(mine), np.asarray(right, dtype=float)
@@ -142,20 +143,23 @@ def judge_relu_unchanged(got: Any, expected: Any) -> None:
     require(got.get("changed") == [], "relu changed the array it was given.",
             "z[z < 0] = 0 changes the caller's array: compute a new one (np.maximum(0, z))")
     require_close(got["result"], expected["result"], "relu of a 2-D array",
-                  hint=lambda: _relu_hint(got["result"], expected["result"]))
+                  hint=lambda: relu_hint(got["result"], expected["result"]))
 
 
 # ----------------------------------------------------------------------------- the cases
 
 CASES = [
-    Case("sigmoid.values", "sigmoid", 2, False, "sigmoid(0), sigmoid(2) and sigmoid(-2)",
-         probe_sigmoid_values, judge_sigmoid_values),
-    Case("sigmoid.stable_example", "sigmoid", 2, False,
-         "numerically stable for |z| up to 1e4: no warning, no NaN, sigmoid(-1e4) == 0.0 and "
-         "sigmoid(1e4) == 1.0", probe_sigmoid_stable_public, judge_sigmoid_stable),
-    Case("relu.values", "relu", 2, False, "relu of a number, a list and an array",
-         probe_relu_values, judge_relu_values),
-    Case("relu.unchanged_example", "relu", 1, False,
-         "leaves the array it is given unchanged (and returns the right values)",
-         probe_relu_unchanged_public, judge_relu_unchanged),
+    Case(id="sigmoid.values", points=2, hidden=False,
+         description="sigmoid(0), sigmoid(2) and sigmoid(-2)",
+         probe=probe_sigmoid_values, judge=judge_sigmoid_values),
+    Case(id="sigmoid.stable_example", points=2, hidden=False,
+         description="numerically stable for |z| up to 1e4: no warning, no NaN, sigmoid(-1e4) == "
+                     "0.0 and sigmoid(1e4) == 1.0",
+         probe=probe_sigmoid_stable_public, judge=judge_sigmoid_stable),
+    Case(id="relu.values", points=2, hidden=False,
+         description="relu of a number, a list and an array",
+         probe=probe_relu_values, judge=judge_relu_values),
+    Case(id="relu.unchanged_example", points=1, hidden=False,
+         description="leaves the array it is given unchanged (and returns the right values)",
+         probe=probe_relu_unchanged_public, judge=judge_relu_unchanged),
 ]

@@ -18,18 +18,23 @@ Probe = Callable[[Env], Any]
 Judge = Callable[[Any, Any], Verdict]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Case:
-    """One test case: a property of one question, worth ``points``."""
+    """One test case: a property of one question, worth ``points``. Every field is named where a
+    case is made (``Case(id=..., points=..., hidden=..., description=..., ...)``)."""
 
     id: str  # "<question>.<property>", e.g. "sigmoid.values"
-    question: str
     points: float
     hidden: bool
     description: str  # the property checked, in words a student understands
     probe: Probe
     judge: Judge
     uses_expected: bool = True  # False: the judge compares with nothing (a form check)
+
+    @property
+    def question(self) -> str:
+        """The question the case belongs to: its id's first part."""
+        return self.id.split(".")[0]
 
     @property
     def visibility(self) -> str:
@@ -48,8 +53,20 @@ class Crash(Verdict):
     error_type: str = ""
 
 
-def _safe_str(e: BaseException) -> str:
+def safe_str(e: BaseException) -> str:
     try:
         return str(e)[:500]
     except BaseException:  # noqa: BLE001 - a hostile __str__
         return "(the error could not be shown)"
+
+
+def run_probe(case: Case, env: Env) -> Any:
+    """Run one probe; an error in the student's code becomes plain data for the judge."""
+    try:
+        return case.probe(env)
+    except Missing as e:
+        return {"error": {"type": "Missing", "message": str(e)}}
+    except BaseException as e:
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return {"error": {"type": type(e).__name__, "message": safe_str(e)}}

@@ -6,12 +6,14 @@ expressions whose symbols carry no assumptions. Everything here is pure and trus
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sympy as sp
@@ -39,22 +41,44 @@ class Verdict:
 PASS = Verdict.passed()
 
 
-# The grader's models of known slips (``hw3.grading.slips``), handed in by the trusted side
-# (``hw3.grading.registry``): this package never imports the grader. Without them (a student's
-# kernel, the sandbox) the judges give the same verdicts with generic hints.
-_SLIPS: Any = None
+class SlipModels(Protocol):
+    """What a known slip gives, recomputed so a hint can name it: the grader's models
+    (``hw3.grading.slips``, which this package never imports) carried by the grader's registry
+    (``hw3.grading.registry.grader``). Without them (a student's kernel, the sandbox) the judges
+    give the same verdicts with generic hints."""
+
+    def feedforward(self, x: np.ndarray, ws: Sequence[np.ndarray],
+                    hidden: Callable[[np.ndarray], np.ndarray] | str,
+                    output: Callable[[np.ndarray], np.ndarray] | None = ...,
+                    from_z: bool = ...) -> list[list[np.ndarray]]: ...
+
+    def predict(self, x: np.ndarray, ws: Sequence[np.ndarray]) -> dict[str, np.ndarray]: ...
+
+    def bias_trick(self, w: np.ndarray, a: np.ndarray, b: np.ndarray,
+                   f: Callable[[np.ndarray], np.ndarray]) -> dict[str, np.ndarray]: ...
+
+    def without_f(self, w: np.ndarray, a: np.ndarray) -> np.ndarray: ...
+
+    def training(self, variant: str, run: str) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
-def use_slips(provider: Any) -> None:
-    """Let the judges name known slips in their hints, recomputed by ``provider`` (a module
-    with ``feedforward``, ``predict``, ``bias_trick``, ``without_f``, ``training``)."""
-    global _SLIPS
-    _SLIPS = provider
+# The slip models of the registry judging now (``hw3.cases.registry.Registry.judge``).
+_SLIPS: contextvars.ContextVar[SlipModels | None] = contextvars.ContextVar("slips", default=None)
 
 
-def slip_models() -> Any:
-    """The slip models given to ``use_slips``, or None: then hints stay generic."""
-    return _SLIPS
+@contextlib.contextmanager
+def slips_in_use(slips: SlipModels | None) -> Iterator[None]:
+    """Let the judges called inside name the slips ``slips`` models (None: generic hints)."""
+    token = _SLIPS.set(slips)
+    try:
+        yield
+    finally:
+        _SLIPS.reset(token)
+
+
+def slip_models() -> SlipModels | None:
+    """The slip models of the registry judging now, or None: then hints stay generic."""
+    return _SLIPS.get()
 
 
 class Reject(Exception):
@@ -86,12 +110,6 @@ def require(ok: Any, message: str, hint: str = "") -> None:
 
 
 # ----------------------------------------------------------------------------- numbers
-
-
-def rel_error(x: Any, y: Any) -> float:
-    """Largest relative error between two arrays (CS231n's definition, guarded at zero)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))) if x.size else 0.0
 
 
 def fmt(a: Any, limit: int = 6) -> str:

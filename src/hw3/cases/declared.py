@@ -2,8 +2,8 @@
 
 The master is the one place where an instructor sets a case's points and whether it is hidden
 (its test cell's ``points:`` and ``hidden:``). ``hw3 build`` writes them, in the master's order,
-to ``hw3/cases/master.json``; the registry (``hw3.cases.CASES``) takes them from there, so the
-Python definitions of the cases only give defaults.
+to ``hw3/cases/master.json``; every registry (``hw3.cases.registry``) takes them from there, so
+the Python definitions of the cases only give defaults.
 
 A test cell may also declare a case without any Python (an *expression case*)::
 
@@ -88,8 +88,9 @@ def expression_case(case_id: str, spec: Mapping[str, Any]) -> Case:
     def judge(got: Any, expected: Any) -> Verdict:
         return compare(got, expected, expression, rtol, atol)
 
-    return Case(case_id, case_id.split(".")[0], float(spec["points"]), bool(spec["hidden"]),
-                str(spec.get("description") or f"the value of {expression}"), probe, judge)
+    return Case(id=case_id, points=float(spec["points"]), hidden=bool(spec["hidden"]),
+                description=str(spec.get("description") or f"the value of {expression}"),
+                probe=probe, judge=judge)
 
 
 def compare(got: Any, expected: Any, what: str, rtol: float, atol: float) -> Verdict:

@@ -10,11 +10,12 @@ judges from here; split by question, the parts would import one another's privat
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from hw3.cases.case import Case, Crash, Env, _safe_str
+from hw3.cases.case import Case, Crash, Env, safe_str
 from hw3.cases.checking import (
     Reject,
     Verdict,
@@ -29,7 +30,7 @@ from hw3.cases.checking import (
 from hw3.cases.probing import call_quietly, changed_args, copies, fn, plain, snapshot
 
 
-def _rng(seed: int) -> np.random.Generator:
+def seeded_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
@@ -154,7 +155,7 @@ def _init_fresh(got: Any) -> None:
 
 
 def _ff_inputs(seed: int, n: int, d_in: int, d_h: int, d_out: int, scale: float = 1.0):
-    rng = _rng(seed)
+    rng = seeded_rng(seed)
     x = rng.standard_normal((n, d_in))
     ws = [scale * rng.standard_normal(s) for s in ((d_in, d_h), (d_h, d_h), (d_h, d_out))]
     return x, *ws
@@ -164,18 +165,18 @@ def _ff_result(out: Any) -> Any:
     return plain(out)
 
 
-def _relu(v: np.ndarray) -> np.ndarray:
+def activation_relu(v: np.ndarray) -> np.ndarray:
     return np.maximum(0, v)
 
 
-def _identity(v: np.ndarray) -> np.ndarray:
+def activation_identity(v: np.ndarray) -> np.ndarray:
     return v
 
 
 # The feedforward scenarios: _ff_inputs' arguments and the activation passed (the hidden
 # cases add theirs, hw3.hidden.numpy_net). tanh, not a sigmoid: a feedforward that ignores `a`
 # and applies a fixed sigmoid is seen in public.
-_FF: dict[str, tuple[tuple[int, ...], Any]] = {
+FF_INPUTS: dict[str, tuple[tuple[int, ...], Any]] = {
     "example": ((10, 3, 4, 5, 2), np.tanh),
     "unchanged_example": ((15, 4, 3, 4, 2), np.tanh),
 }
@@ -183,7 +184,7 @@ _FF: dict[str, tuple[tuple[int, ...], Any]] = {
 
 def ff_call_probe(scenario: str) -> Any:
     def probe(env: Env) -> Any:
-        args, act = _FF[scenario]
+        args, act = FF_INPUTS[scenario]
         return _ff_result(fn(env, "feedforward")(*_ff_inputs(*args), act))
 
     return probe
@@ -196,7 +197,7 @@ def ff_mutation_probe(scenario: str) -> Any:
     """A probe: feedforward on a scenario's inputs, and which arguments it changed."""
 
     def probe(env: Env) -> Any:
-        (seed, *sizes), act = _FF[scenario]
+        (seed, *sizes), act = FF_INPUTS[scenario]
         args = _ff_inputs(seed, *sizes)
         before = snapshot(*args)
         out = fn(env, "feedforward")(*args, act)
@@ -235,13 +236,13 @@ def _close(a: Any, b: Any) -> bool:
 
 def _ff_forward(scenario: str, slips: Any, **slip: Any) -> list[list[np.ndarray]]:
     """feedforward on a scenario's inputs, with a known slip if any (trusted side only)."""
-    args, act = _FF[scenario]
+    args, act = FF_INPUTS[scenario]
     x, *ws = _ff_inputs(*args)
     return slips.feedforward(x, ws, slip.pop("hidden", act), **slip)
 
 
 _FF_SLIPS: list[tuple[dict[str, Any], str]] = [
-    ({"output": _identity}, "a2 should be the activation applied to z2: the output layer "
+    ({"output": activation_identity}, "a2 should be the activation applied to z2: the output layer "
      "applies a too"),
     ({"from_z": True}, "each z is computed from the previous layer's activations a, not from "
      "its z"),
@@ -338,7 +339,7 @@ def _outcome(f: Any, args: tuple[Any, ...]) -> dict[str, Any]:
     try:
         out, warns = call_quietly(f, *copies(*args))
     except Exception as e:  # noqa: BLE001 - the student's error is data for the judge
-        return {"raised": type(e).__name__, "message": _safe_str(e)}
+        return {"raised": type(e).__name__, "message": safe_str(e)}
     return {"out": plain(out), "warnings": warns}
 
 
@@ -391,13 +392,13 @@ def _predict_run(env: Env, args: tuple[Any, ...]) -> dict[str, Any]:
 
 # The predict scenarios: _ff_inputs' arguments (the hidden cases add theirs). |z| reaches
 # hundreds in "large_example": far past where a plain exp(-z) overflows (about 709).
-_PREDICT: dict[str, tuple[Any, ...]] = {
+PREDICT_INPUTS: dict[str, tuple[Any, ...]] = {
     "example": (20, 4, 3, 5, 2), "large_example": (23, 5, 4, 5, 2, 300.0)}
 
 
 def predict_probe(scenario: str) -> Any:
     def probe(env: Env) -> Any:
-        return _predict_run(env, _ff_inputs(*_PREDICT[scenario]))
+        return _predict_run(env, _ff_inputs(*PREDICT_INPUTS[scenario]))
 
     return probe
 
@@ -432,7 +433,7 @@ def _predict_hint(out: Any, scenario: str) -> str:
     """The known slip that gives ``out`` on this scenario (recomputed on the trusted side)."""
     slips = slip_models()
     if slips is not None:
-        x, *ws = _ff_inputs(*_PREDICT[scenario])
+        x, *ws = _ff_inputs(*PREDICT_INPUTS[scenario])
         for slip, value in slips.predict(x, ws).items():
             if _close(out, value):
                 return _PREDICT_SLIPS[slip]
@@ -486,30 +487,31 @@ def _same_result(a: Any, b: Any) -> bool:
 # ----------------------------------------------------------------------------- bias trick
 
 
-def _square(v: np.ndarray) -> np.ndarray:
+def activation_square(v: np.ndarray) -> np.ndarray:
     return v**2
 
 
 def probe_fp_example(env: Env) -> Any:
     w = np.array([[1, 2], [3, 4]])
-    return plain(fn(env, "forward_propagation")(w, w.copy(), _square))
+    return plain(fn(env, "forward_propagation")(w, w.copy(), activation_square))
 
 
 # The bias scenarios: the seed and shapes of (W, A, b) (the hidden cases add theirs).
-_FP_BIAS: dict[str, tuple[int, tuple[int, int], tuple[int, int]]] = {
+FP_BIAS_INPUTS: dict[str, tuple[int, tuple[int, int], tuple[int, int]]] = {
     "bias_example": (33, (2, 3), (3, 4)),
 }
 
 
 def fp_bias_inputs(scenario: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """W, A and a 1-D b of nonzero biases for a scenario."""
-    seed, w_shape, a_shape = _FP_BIAS[scenario]
-    rng = _rng(seed)
+    seed, w_shape, a_shape = FP_BIAS_INPUTS[scenario]
+    rng = seeded_rng(seed)
     w, a = rng.standard_normal(w_shape), rng.standard_normal(a_shape)
     return w, a, rng.standard_normal(w_shape[0]) + np.sign(rng.standard_normal(w_shape[0]))
 
 
-_FP_FUNCTIONS = {"identity": lambda v: v, "tanh": np.tanh}
+_FP_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"identity": lambda v: v,
+                                                                 "tanh": np.tanh}
 
 
 def fp_bias_probe(scenario: str) -> Any:
@@ -546,12 +548,20 @@ def judge_fp_square_for(w: np.ndarray, a: np.ndarray):
 
     @verdict_of
     def judge(got: Any, expected: Any) -> None:
-        hint = _fp_shape_hint(got, expected) or (
-            _NO_F_HINT if _forgot_f(got, w, a) else
-            "with b=None the bias column is zeros, so the result is f(W @ A)")
-        require_close(got, expected, "forward_propagation(W, A, square)", rtol=1e-9, hint=hint)
+        require_fp_without_biases(got, expected, w, a, "forward_propagation(W, A, square)",
+                                  "with b=None the bias column is zeros, so the result is "
+                                  "f(W @ A)", rtol=1e-9)
 
     return judge
+
+
+def require_fp_without_biases(got: Any, expected: Any, w: np.ndarray, a: np.ndarray, what: str,
+                              otherwise: str, rtol: float) -> None:
+    """forward_propagation's result on ``w`` and ``a`` without biases must match ``expected``;
+    the hint names a transposed result or a forgotten f (recomputed), else ``otherwise``."""
+    hint = _fp_shape_hint(got, expected) or (
+        _NO_F_HINT if _forgot_f(got, w, a) else otherwise)
+    require_close(got, expected, what, rtol=rtol, hint=hint)
 
 
 judge_fp_example = judge_fp_square_for(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 4]]))
@@ -605,31 +615,35 @@ def _forgot_f(got: Any, w: np.ndarray, a: np.ndarray) -> bool:
 # ----------------------------------------------------------------------------- the cases
 
 CASES = [
-    Case("init_weights.shapes", "init_weights", 2, False,
-         "returns three arrays of random weights of the right shapes", probe_init_shapes,
-         judge_init_shapes),
-    Case("init_weights.sample_example", "init_weights", 2, False,
-         "entries look standard normal (mean 0, spread 1), new values on every call",
-         probe_init_sample_public, judge_init_sample_public),
-    Case("feedforward.example", "feedforward", 3, False,
-         "returns [[z0, z1, z2], [a0, a1, a2]] with the right values on a small example "
-         "(a = tanh)", probe_ff_example, judge_ff_example),
-    Case("feedforward.unchanged_example", "feedforward", 1, False,
-         "leaves its arguments unchanged (and returns the right values)",
-         probe_ff_unchanged_public, judge_unchanged),
-    Case("predict.example", "predict", 2, False, "right shape and values on a small example",
-         predict_probe("example"), judge_predict_for("example", "predict's output")),
-    Case("predict.large_example", "predict", 1, False,
-         "right values, finite and within [0, 1], for large weights",
-         predict_probe("large_example"),
-         judge_predict_for("large_example", "predict's output for large weights")),
-    Case("forward_propagation.example", "forward_propagation", 2, False,
-         "the worked example W = A = [[1, 2], [3, 4]], f = square", probe_fp_example,
-         judge_fp_example),
-    Case("forward_propagation.bias_example", "forward_propagation", 2, False,
-         "nonzero biases b (a 1-D array) are applied through the bias trick",
-         fp_bias_probe("bias_example"), judge_fp_bias_for("bias_example")),
-    Case("forward_propagation.unchanged_example", "forward_propagation", 1, False,
-         "leaves W, A and b unchanged (and returns the right values)",
-         fp_mutation_probe("bias_example"), judge_unchanged),
+    Case(id="init_weights.shapes", points=2, hidden=False,
+         description="returns three arrays of random weights of the right shapes",
+         probe=probe_init_shapes, judge=judge_init_shapes),
+    Case(id="init_weights.sample_example", points=2, hidden=False,
+         description="entries look standard normal (mean 0, spread 1), new values on every call",
+         probe=probe_init_sample_public, judge=judge_init_sample_public),
+    Case(id="feedforward.example", points=3, hidden=False,
+         description="returns [[z0, z1, z2], [a0, a1, a2]] with the right values on a small "
+                     "example (a = tanh)",
+         probe=probe_ff_example, judge=judge_ff_example),
+    Case(id="feedforward.unchanged_example", points=1, hidden=False,
+         description="leaves its arguments unchanged (and returns the right values)",
+         probe=probe_ff_unchanged_public, judge=judge_unchanged),
+    Case(id="predict.example", points=2, hidden=False,
+         description="right shape and values on a small example",
+         probe=predict_probe("example"), judge=judge_predict_for("example", "predict's output")),
+    Case(id="predict.large_example", points=1, hidden=False,
+         description="right values, finite and within [0, 1], for large weights",
+         probe=predict_probe("large_example"),
+         judge=judge_predict_for("large_example", "predict's output for large weights")),
+    Case(id="forward_propagation.example", points=2, hidden=False,
+         description="the worked example W = A = [[1, 2], [3, 4]], f = square",
+         probe=probe_fp_example, judge=judge_fp_example),
+    Case(id="forward_propagation.bias_example", points=2,
+         hidden=False,
+         description="nonzero biases b (a 1-D array) are applied through the bias trick",
+         probe=fp_bias_probe("bias_example"), judge=judge_fp_bias_for("bias_example")),
+    Case(id="forward_propagation.unchanged_example", points=1,
+         hidden=False,
+         description="leaves W, A and b unchanged (and returns the right values)",
+         probe=fp_mutation_probe("bias_example"), judge=judge_unchanged),
 ]

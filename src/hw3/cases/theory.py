@@ -158,35 +158,37 @@ def judge_4_6_form(got: dict[str, Any], expected: Any) -> None:
     require(_answered(got, "q4_6_answer").get("kind") == "str",
             "`q4_6_answer` should be a word in a string.")
 
-_3_1 = answers("q3_1_y_linear", "q3_1_y_identity", "q3_1_mapping")
+probe_3_1 = answers("q3_1_y_linear", "q3_1_y_identity", "q3_1_mapping")
 
-_3_10 = answers("q3_10_max_regions", "q3_10_min_regions", "q3_10_two_region_params")
+probe_3_10 = answers("q3_10_max_regions", "q3_10_min_regions", "q3_10_two_region_params")
 
-_4_4 = answers("q4_4_weight_shapes", "q4_4_bias_sizes", "q4_4_n_params")
+probe_4_4 = answers("q4_4_weight_shapes", "q4_4_bias_sizes", "q4_4_n_params")
 
-_4_5 = answers("q4_5_depth", "q4_5_width")
+probe_4_5 = answers("q4_5_depth", "q4_5_width")
 
-_4_6 = answers("q4_6_n_weights", "q4_6_extra_weights_depth", "q4_6_extra_weights_width",
+probe_4_6 = answers("q4_6_n_weights", "q4_6_extra_weights_depth", "q4_6_extra_weights_width",
                "q4_6_answer")
 
 
 # The form cases compare with nothing: they record no expected data (uses_expected=False).
 CASES = [
-    Case("q3_1.form", "q3_1", 1, False,
-         "the three answers are formulas in the problem's symbols and a word", _3_1,
-         judge_3_1_form, uses_expected=False),
-    Case("q3_5.form", "q3_5", 1, False,
-         "relu_sym returns a SymPy expression and the counterexample is a pair of numbers",
-         probe_3_5, judge_3_5_form, uses_expected=False),
-    Case("q3_10.form", "q3_10", 1, False,
-         "the region counts are whole numbers and the parameters a dict of ten numbers", _3_10,
-         judge_3_10_form, uses_expected=False),
-    Case("q4_4.form", "q4_4", 1, False,
-         "four (rows, cols) pairs, four bias sizes and a whole-number count", _4_4,
-         judge_4_4_form, uses_expected=False),
-    Case("q4_5.form", "q4_5", 1, False, "depth and width are whole numbers", _4_5,
-         judge_4_5_form, uses_expected=False),
-    Case("q4_6.form", "q4_6", 1, False,
-         "a formula in D_i, D_o, D and K, two whole numbers and a word", _4_6, judge_4_6_form,
-         uses_expected=False),
+    Case(id="q3_1.form", points=1, hidden=False,
+         description="the three answers are formulas in the problem's symbols and a word",
+         probe=probe_3_1, judge=judge_3_1_form, uses_expected=False),
+    Case(id="q3_5.form", points=1, hidden=False,
+         description="relu_sym returns a SymPy expression and the counterexample is a pair of "
+                     "numbers",
+         probe=probe_3_5, judge=judge_3_5_form, uses_expected=False),
+    Case(id="q3_10.form", points=1, hidden=False,
+         description="the region counts are whole numbers and the parameters a dict of ten numbers",
+         probe=probe_3_10, judge=judge_3_10_form, uses_expected=False),
+    Case(id="q4_4.form", points=1, hidden=False,
+         description="four (rows, cols) pairs, four bias sizes and a whole-number count",
+         probe=probe_4_4, judge=judge_4_4_form, uses_expected=False),
+    Case(id="q4_5.form", points=1, hidden=False,
+         description="depth and width are whole numbers",
+         probe=probe_4_5, judge=judge_4_5_form, uses_expected=False),
+    Case(id="q4_6.form", points=1, hidden=False,
+         description="a formula in D_i, D_o, D and K, two whole numbers and a word",
+         probe=probe_4_6, judge=judge_4_6_form, uses_expected=False),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hw3.cases.case import Case, Env
+from hw3.cases.case import Case, Env, Judge
 from hw3.cases.checking import fmt, is_number, require, require_close, slip_models, verdict_of
 from hw3.cases.probing import fn
 
@@ -226,7 +226,7 @@ def train_run_probe(run: str) -> Any:
     return probe
 
 
-def _loss_values(got: dict[str, Any], n: int, strict: bool = True) -> list[float]:
+def loss_values(got: dict[str, Any], n: int, strict: bool = True) -> list[float]:
     """The epoch losses as floats; ``strict``: each must be a Python float (or int)."""
     require(got["container"] != "NoneType", "train returned None: it should return the list of "
             "epoch losses.", "end train with `return losses`")
@@ -248,41 +248,28 @@ def _loss_values(got: dict[str, Any], n: int, strict: bool = True) -> list[float
 
 @verdict_of
 def judge_train_returns(got: Any, expected: Any) -> None:
-    _loss_values(got, 3)
+    loss_values(got, 3)
 
 
 def _train_losses(got: Any, expected: Any, run: str) -> None:
     # The type of the values is train.returns' business: here only the numbers count.
     n = TRAINING[run][1]["n_epochs"]
-    mine = np.array(_loss_values(got["losses"], n, strict=False))
-    right = np.array(_loss_values(expected["losses"], n))
+    mine = np.array(loss_values(got["losses"], n, strict=False))
+    right = np.array(loss_values(expected["losses"], n))
     require_close(mine, right, "the epoch losses", rtol=1e-4, atol=1e-6,
                   hint=lambda: _train_hint(mine, lambda out: out[0], run, right))
 
 
-def judge_train_losses_for(run: str):
-    @verdict_of
-    def judge(got: Any, expected: Any) -> None:
-        _train_losses(got, expected, run)
-
-    return judge
-
-
-def judge_train_model_for(run: str):
-    @verdict_of
-    def judge(got: Any, expected: Any) -> None:
-        _train_model(got, expected, run)
-
-    return judge
-
-
-def judge_train_steps_for(run: str):
-    """The whole of a run: losses and the trained model."""
+def judge_train_for(run: str, losses: bool = True, model: bool = True) -> Judge:
+    """A judge of training ``run``: its trained model (``model``), then its epoch losses
+    (``losses``)."""
 
     @verdict_of
     def judge(got: Any, expected: Any) -> None:
-        _train_model(got, expected, run)
-        _train_losses(got, expected, run)
+        if model:
+            _train_model(got, expected, run)
+        if losses:
+            _train_losses(got, expected, run)
 
     return judge
 
@@ -308,7 +295,9 @@ def _train_hint(mine: Any, part: Any, run: str, right: Any = None) -> str:
             np.allclose(mine * 4, right, rtol=1e-3):
         return "each epoch's loss is the SUM of its batch losses, not their mean"
     slips = slip_models()
-    for variant, hint in _TRAIN_SLIPS.items() if slips is not None else ():
+    if slips is None:
+        return _TRAIN_HINT
+    for variant, hint in _TRAIN_SLIPS.items():
         try:
             if _close_all(mine, part(slips.training(variant, run))):
                 return hint
@@ -347,17 +336,18 @@ def _train_model(got: Any, expected: Any, run: str) -> None:
 # ----------------------------------------------------------------------------- the cases
 
 CASES = [
-    Case("build_model.structure", "build_model", 3, False,
-         "Linear, ReLU, Linear, ReLU, Linear with the right sizes", probe_model_structure,
-         judge_model_structure),
-    Case("build_model.init_example", "build_model", 2, False,
-         "He initialisation (weight variance 2/fan_in) and every bias 0",
-         probe_model_init_public, judge_model_init_public),
-    Case("train.returns", "train", 2, False, "returns one Python float per epoch",
-         probe_train_returns, judge_train_returns),
-    Case("train.steps_example", "train", 2, False,
-         "on a tiny fixed run: the epoch losses (sums of batch losses) and the trained model "
-         "are those of the loop the prompt describes (zero_grad, forward, loss, backward, step; "
-         "StepLR once per epoch)", train_run_probe("steps_example"),
-         judge_train_steps_for("steps_example")),
+    Case(id="build_model.structure", points=3, hidden=False,
+         description="Linear, ReLU, Linear, ReLU, Linear with the right sizes",
+         probe=probe_model_structure, judge=judge_model_structure),
+    Case(id="build_model.init_example", points=2, hidden=False,
+         description="He initialisation (weight variance 2/fan_in) and every bias 0",
+         probe=probe_model_init_public, judge=judge_model_init_public),
+    Case(id="train.returns", points=2, hidden=False,
+         description="returns one Python float per epoch",
+         probe=probe_train_returns, judge=judge_train_returns),
+    Case(id="train.steps_example", points=2, hidden=False,
+         description="on a tiny fixed run: the epoch losses (sums of batch losses) and the "
+                     "trained model are those of the loop the prompt describes (zero_grad, "
+                     "forward, loss, backward, step; StepLR once per epoch)",
+         probe=train_run_probe("steps_example"), judge=judge_train_for("steps_example")),
 ]

@@ -12,16 +12,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import hw3.hidden  # noqa: F401 - registers the hidden cases: the rubric lists every case
-    from hw3.cases import QUESTIONS
+    from hw3.grading.registry import grader  # the rubric lists every case
+
+    questions = grader().questions
 
     print("| question | case | points | visibility | what it checks |")
     print("| --- | --- | ---: | --- | --- |")
-    for question, cases in QUESTIONS.items():
+    for question, cases in questions.items():
         for c in cases:
             description = c.description.replace("|", "\\|")
             print(f"| `{question}` | `{c.id}` | {c.points:g} | {c.visibility} | "
                   f"{description} |")
-    total = sum(c.points for cs in QUESTIONS.values() for c in cs)
+    total = sum(c.points for cs in questions.values() for c in cs)
     print(f"| **total** | | **{total:g}** | | |")
     return 0

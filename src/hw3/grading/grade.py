@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hw3.cases import CASES, QUESTIONS, feedback, judge
+from hw3.cases import feedback
 from hw3.cases.checking import Verdict
 from hw3.grading import timeouts
 from hw3.grading.cache import Cache, autograder_key, default_cache_dir
 from hw3.grading.copying import right_for_others
 from hw3.grading.identity import Identity, declared_id, resolve, same_identity
 from hw3.grading.judging import Budget, JudgePool
-from hw3.grading.registry import load_expected
+from hw3.grading.registry import grader, load_expected
 from hw3.grading.results import (
     CaseDef,
     CaseResult,
@@ -75,7 +75,7 @@ def question_defs() -> list[QuestionDef]:
     return [QuestionDef(q, float(sum(c.points for c in cs)),
                         tuple(CaseDef(c.id, q, float(c.points), c.hidden, c.description)
                               for c in cs))
-            for q, cs in QUESTIONS.items()]
+            for q, cs in grader().questions.items()]
 
 
 def questions_summary() -> dict[str, Any]:
@@ -88,7 +88,7 @@ def scores(verdicts: dict[str, Verdict]) -> Scores:
     case_rows: list[CaseResult] = []
     questions: dict[str, QuestionScore] = {}
     total = possible = 0.0
-    for question, cases in QUESTIONS.items():
+    for question, cases in grader().questions.items():
         got = 0.0
         for case in cases:
             verdict = verdicts.get(case.id, Verdict.fail("not graded"))
@@ -159,7 +159,7 @@ def execute(sub: Submission, worker: Any) -> dict[str, Any]:
     # line by line, so a cell that also holds the student's code keeps it, and cell and line
     # numbers in messages stay those of the notebook.
     cells = strip_otter_cells(sub.cells)
-    return dataclasses.asdict(execute_submission(worker, cells, list(CASES),
+    return dataclasses.asdict(execute_submission(worker, cells, list(grader().cases),
                                                  cell_name=lambda i: f"Code cell {i + 1}"))
 
 
@@ -175,15 +175,16 @@ def judge_probes(probes: dict[str, str], expected: dict[str, Any],
     """Every case's verdict against ``student_id``'s variant, and notes on the judges' budget
     (None: judged in this process)."""
     if judges is None:
-        return judge_all(probes, expected_with(expected, student_id) if student_id
-                         else expected), []
-    return judges.judge_all(probes, list(CASES), student_id)
+        return judge_in_process(probes, expected_with(expected, student_id) if student_id
+                                else expected), []
+    return judges.judge_all(probes, list(grader().cases), student_id)
 
 
-def judge_all(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Verdict]:
-    """Judge every case from the child's encoded probe data (a case without data fails)."""
-    return {case_id: judge(case, probes.get(case_id), expected)
-            for case_id, case in CASES.items()}
+def judge_in_process(probes: dict[str, str], expected: dict[str, Any]) -> dict[str, Verdict]:
+    """Judge every case here from the child's encoded probe data (a case without data fails)."""
+    registry = grader()
+    return {case_id: registry.judge(case, probes.get(case_id), expected)
+            for case_id, case in registry.cases.items()}
 
 
 def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
@@ -195,7 +196,7 @@ def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
     events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
     who = identity or identity_of(sub)
     messages = [e.get("message", "") for e in events] + sub.notes + [who.note()]
-    if len(probes) < len(CASES):
+    if len(probes) < len(grader().cases):
         messages.append("Some checks could not run because the notebook stopped first.")
     return fit_entry(SubmissionResult(
         str(sub.path), sub.id, "graded", " ".join(m for m in messages if m), result, events,
@@ -343,7 +344,7 @@ def grade_paths(paths: Iterable[Path | Found], options: Options | None = None,
 def expected_data() -> dict[str, Any]:
     """The expected data of every case that compares with it (else: rebuild first)."""
     expected = load_expected()
-    stale = sorted(i for i, c in CASES.items() if c.uses_expected and i not in expected)
+    stale = sorted(i for i, c in grader().cases.items() if c.uses_expected and i not in expected)
     if stale:
         raise ValueError(f"no expected data for {', '.join(stale)}: run `hw3 build` first")
     return expected

@@ -18,10 +18,10 @@ from hw3.sandbox import visible_paths as _visible
 
 # Entries of the hw3 package folder the sandbox binds (read-only).
 BOUND = ("__init__.py", "cases", "runner", "hidden", "sandbox")
-# Imported once by the zygote, in order (hw3.hidden registers the hidden cases' probes into
-# hw3.cases' registry), then job.preload warms what the first cell would pay for.
+# Imported once by the zygote, in order (hw3.hidden.sandbox builds the sandbox's registry: the
+# public cases and the hidden probes), then job.preload warms what the first cell would pay for.
 PRELOAD = ("numpy", "sympy", "matplotlib", "matplotlib.pyplot", "IPython", "torch",
-           "hw3.runner.job", "hw3.hidden:register_probes", "hw3.runner.job:preload")
+           "hw3.runner.job", "hw3.hidden:sandbox", "hw3.runner.job:preload")
 ENTRY = "hw3.runner.job:run_job"  # runs one job in each fresh child
 # One thread everywhere (no thread pools in the zygote before fork, and cores shared); headless
 # plots; matplotlib's and IPython's folders in the sandbox's home.

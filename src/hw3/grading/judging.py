@@ -21,8 +21,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from hw3.cases.checking import Verdict
 from hw3.grading import timeouts
@@ -244,18 +245,18 @@ _SERVE_CMD = (
 def serve(cfg: dict[str, Any]) -> None:
     """The judge process: warm up, cap its own memory, then judge requests until stdin ends."""
     _die_with_the_grader()
-    cases, expected = _load_cases(str(cfg.get("cases", "hw3.cases")))
+    judged = _load_cases(str(cfg.get("cases", "hw3.cases")))
     _cap_memory(int(cfg.get("memory_bytes", 2**30)))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing printed by a judge may corrupt the replies
     write_frame(stdout, Ready().to_wire())
-    if cases.__name__ == "hw3.cases":
+    if judged.own:
         # PyTorch's first use (import and a training step, for the hints that recompute a
         # training loop's slips) costs seconds on a busy machine: paid while the sandboxes run
         # their first notebooks, not inside the first wrong submission's budget.
         threading.Thread(target=_warm_torch, name="warm-torch", daemon=True).start()
     while (msg := read_stream_frame(stdin)) is not None:
-        _answer(JudgeRequest.from_wire(msg), cases, expected, stdout)
+        _answer(JudgeRequest.from_wire(msg), judged, stdout)
 
 
 def _die_with_the_grader() -> None:
@@ -265,23 +266,33 @@ def _die_with_the_grader() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
 
 
-def _load_cases(name: str) -> tuple[Any, dict[str, Any]]:
-    """The module of CASES and judge, and its expected data (for hw3's own cases: the hidden
-    cases and slip models too, with first-use costs paid on the reference's data)."""
+class _Judged(NamedTuple):
+    """What a judge process judges with: its cases, their judge and their expected data."""
+
+    own: bool  # hw3's own cases (the grader's registry), not a test's module of cases
+    cases: Mapping[str, Any]
+    judge: Callable[..., Verdict]
+    expected: dict[str, Any]
+
+
+def _load_cases(name: str) -> _Judged:
+    """The cases to judge (for hw3's own: the grader's registry, with the hidden cases and the
+    slip models, first-use costs paid on the reference's data; else a test's module of cases)."""
     import importlib
 
     from hw3.cases import wire
 
-    cases = importlib.import_module(name)
-    if cases.__name__ != "hw3.cases":
-        return cases, cases.load_expected()
-    from hw3.grading import registry  # the hidden cases, the slip models
+    if name != "hw3.cases":
+        module = importlib.import_module(name)
+        return _Judged(False, module.CASES, module.judge, module.load_expected())
+    from hw3.grading.registry import grader  # every case, the slip models, their data
 
-    expected = registry.load_expected()
-    for case_id, case in cases.CASES.items():
+    registry = grader()
+    expected = dict(registry.expected)
+    for case_id, case in registry.cases.items():
         if case_id in expected:  # form cases record none
-            cases.judge(case, wire.encode(expected[case_id]), expected)
-    return cases, expected
+            registry.judge(case, wire.encode(expected[case_id]), expected)
+    return _Judged(True, registry.cases, registry.judge, expected)
 
 
 def _cap_memory(memory_bytes: int) -> None:
@@ -295,17 +306,16 @@ def _cap_memory(memory_bytes: int) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _answer(request: JudgeRequest, cases: Any, expected: dict[str, Any],
-            stdout: BinaryIO) -> None:
+def _answer(request: JudgeRequest, judged: _Judged, stdout: BinaryIO) -> None:
     """One verdict frame per requested case, in order, each as soon as it is known."""
-    mine = expected
-    if request.student_id and cases.__name__ == "hw3.cases":
+    mine = judged.expected
+    if request.student_id and judged.own:
         from hw3.grading.variant_answers import expected_with  # the variant's answers
 
-        mine = expected_with(expected, request.student_id)
+        mine = expected_with(judged.expected, request.student_id)
     for case_id in request.ids:
         try:
-            verdict = cases.judge(cases.CASES[case_id], request.probes.get(case_id), mine)
+            verdict = judged.judge(judged.cases[case_id], request.probes.get(case_id), mine)
         except MemoryError:
             os._exit(3)  # the parent sees the process gone and restarts it
         # A crash keeps its kind: the student's message names it.

@@ -3,10 +3,10 @@
 Each function gives what a part of the assignment returns with one known mistake, on the same
 fixed inputs as a case's probe; a judge compares the student's result with them to choose its
 hint. Being the answers with a twist, they live here, in the grader's package only: the trusted
-side hands this module to the judges (``hw3.grading.registry`` calls
-``hw3.cases.checking.use_slips``). The checks that students receive (``hw3_checks.zip``: the
-``hw3.cases`` package) and the sandbox have no such module, and there the judges give their
-generic hints.
+side's registry carries this module to the judges (``hw3.grading.registry.grader``; a judge
+reads it through ``hw3.cases.checking.slip_models``). The checks that students receive
+(``hw3_checks.zip``: the ``hw3.cases`` package) and the sandbox have no such module, and there
+the judges give their generic hints.
 """
 
 from __future__ import annotations

@@ -41,11 +41,6 @@ _OTTER_NAMES = {"grader", "otter"}
 _MAGIC = re.compile(r"^([ \t]*)[%!].*$", re.M)
 
 
-def is_otter_cell(source: str) -> bool:
-    """Whether a code cell holds Otter's machinery (an Otter line), whatever else it holds."""
-    return bool(_OTTER_CELL.search(source))
-
-
 def strip_otter(source: str, parse: bool = True) -> str:
     """The cell without its Otter lines (``import otter``, ``grader = otter.Notebook(...)``,
     ``grader.check(...)``, ``grader.export(...)``): each such statement becomes ``pass`` on the

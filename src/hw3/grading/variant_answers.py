@@ -15,7 +15,7 @@ import sympy as sp
 
 from hw3.cases import wire
 from hw3.cases.checking import CANONICAL
-from hw3.cases.theory import _4_4, _4_5, _4_6
+from hw3.cases.theory import probe_4_4, probe_4_5, probe_4_6
 from hw3.cases.variants import DEFAULT, Config, load_config, params
 
 # The hidden cases whose right answer depends on the variant, by question.
@@ -51,7 +51,7 @@ def answers(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-_PROBES = {"q4_4": _4_4, "q4_5": _4_5, "q4_6": _4_6}
+_PROBES = {"q4_4": probe_4_4, "q4_5": probe_4_5, "q4_6": probe_4_6}
 
 
 def expected_for(p: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -11,19 +11,19 @@ import numpy as np
 
 from hw3.cases.case import Env
 from hw3.cases.numpy_net import (
-    _FF,
-    _FP_BIAS,
-    _PREDICT,
-    _identity,
-    _relu,
-    _rng,
-    _square,
+    FF_INPUTS,
+    FP_BIAS_INPUTS,
+    PREDICT_INPUTS,
+    activation_identity,
+    activation_relu,
+    activation_square,
     ff_call_probe,
     ff_mutation_probe,
     fp_bias_probe,
     fp_mutation_probe,
     init_sample_probe,
     predict_probe,
+    seeded_rng,
 )
 from hw3.cases.probing import copies, fn, plain
 
@@ -35,9 +35,9 @@ def probe_init_other_shapes(env: Env) -> Any:
 
 probe_init_sample = init_sample_probe(1, (50, 40, 30))
 
-_FF.update({
-    "identity_one_sample": ((11, 1, 3, 4, 2), _identity),
-    "relu": ((12, 6, 3, 4, 2), _relu),
+FF_INPUTS.update({
+    "identity_one_sample": ((11, 1, 3, 4, 2), activation_identity),
+    "relu": ((12, 6, 3, 4, 2), activation_relu),
     "values": ((13, 40, 7, 9, 4), np.tanh),
     "no_mutation": ((14, 5, 3, 4, 2), np.tanh),
 })
@@ -48,9 +48,9 @@ def probe_ff_activations(env: Env) -> Any:
 
 
 # |z| reaches about 3000 in "stable": far past where exp overflows (about 709).
-_PREDICT.update({"values": (21, 30, 10, 5, 3), "stable": (22, 8, 6, 5, 3, 500.0)})
+PREDICT_INPUTS.update({"values": (21, 30, 10, 5, 3), "stable": (22, 8, 6, 5, 3, 500.0)})
 
-_FP_BIAS.update({"bias": (30, (3, 4), (4, 5)), "no_mutation": (32, (3, 2), (2, 4))})
+FP_BIAS_INPUTS.update({"bias": (30, (3, 4), (4, 5)), "no_mutation": (32, (3, 2), (2, 4))})
 
 # forward_propagation.square: the worked example's f on another W and A, without biases.
 FP_SQUARE_W = np.array([[2, -1, 0], [1, 3, -2]])
@@ -58,11 +58,12 @@ FP_SQUARE_A = np.array([[1, 0], [-2, 1], [0, 3]])
 
 
 def probe_fp_square(env: Env) -> Any:
-    return plain(fn(env, "forward_propagation")(*copies(FP_SQUARE_W, FP_SQUARE_A), _square))
+    layer = fn(env, "forward_propagation")
+    return plain(layer(*copies(FP_SQUARE_W, FP_SQUARE_A), activation_square))
 
 
 def fp_no_bias_inputs() -> tuple[np.ndarray, np.ndarray]:
-    rng = _rng(31)
+    rng = seeded_rng(31)
     return rng.standard_normal((2, 5)), rng.standard_normal((5, 1))
 
 

@@ -8,11 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from hw3.cases.case import Case
-from hw3.cases.checking import require_close, verdict_of
+from hw3.cases.checking import verdict_of
 from hw3.cases.numpy_net import (
-    _NO_F_HINT,
-    _forgot_f,
-    _fp_shape_hint,
     judge_ff_for,
     judge_fp_bias_for,
     judge_fp_square_for,
@@ -21,6 +18,7 @@ from hw3.cases.numpy_net import (
     judge_init_shapes,
     judge_predict_for,
     judge_unchanged,
+    require_fp_without_biases,
 )
 from hw3.hidden.numpy_net import (
     FP_SQUARE_A,
@@ -45,46 +43,51 @@ def judge_fp_no_bias(got: Any, expected: Any) -> None:
     w, a = fp_no_bias_inputs()
     for key, what in (("none", "forward_propagation with b=None and one sample"),
                       ("zeros", "forward_propagation with zero biases and one sample")):
-        hint = _fp_shape_hint(got[key], expected[key]) or (
-            _NO_F_HINT if _forgot_f(got[key], w, a) else "b=None means a bias of zeros; A may "
-            "have a single column (one sample)")
-        require_close(got[key], expected[key], what, rtol=1e-6, hint=hint)
+        require_fp_without_biases(got[key], expected[key], w, a, what, "b=None means a bias of "
+                                  "zeros; A may have a single column (one sample)", rtol=1e-6)
 
 
 CASES = [
-    Case("init_weights.other_shapes", "init_weights", 2, True,
-         "returns three arrays of random weights of the right shapes, for other sizes",
-         probe_init_other_shapes, judge_init_shapes),
-    Case("init_weights.normal", "init_weights", 2, True,
-         "entries look standard normal (mean 0, spread 1) on another sample", probe_init_sample,
-         judge_init_normal_for("init_weights(50, 40, 30)", 4800)),
-    Case("init_weights.fresh", "init_weights", 2, True,
-         "random draws, with new values on every call", probe_init_sample, judge_init_fresh),
-    Case("feedforward.any_activation", "feedforward", 2, True,
-         "works for any activation and for a single sample", probe_ff_activations,
-         judge_ff_for(("identity_one_sample", "feedforward with a = identity and one sample"),
-                      ("relu", "feedforward with a = ReLU"))),
-    Case("feedforward.values", "feedforward", 2, True,
-         "returns [[z0, z1, z2], [a0, a1, a2]] with the right values on a larger network",
-         probe_ff_values, judge_ff_for(("values", "feedforward"))),
-    Case("feedforward.no_mutation", "feedforward", 2, True,
-         "leaves other arguments unchanged (and returns the right values)",
-         probe_ff_no_mutation, judge_unchanged),
-    Case("predict.values", "predict", 1, True, "right shape and values on more samples",
-         probe_predict_values, judge_predict_for("values", "predict's output")),
-    Case("predict.stable", "predict", 2, True,
-         "right values, finite and within [0, 1], for larger weights", probe_predict_stable,
-         judge_predict_for("stable", "predict's output for large weights")),
-    Case("forward_propagation.square", "forward_propagation", 2, True,
-         "f = square on another W and A, without biases", probe_fp_square,
-         judge_fp_square_for(FP_SQUARE_W, FP_SQUARE_A)),
-    Case("forward_propagation.bias", "forward_propagation", 2, True,
-         "nonzero biases b (a 1-D array) are applied through the bias trick on other inputs",
-         probe_fp_bias, judge_fp_bias_for("bias")),
-    Case("forward_propagation.no_bias", "forward_propagation", 2, True,
-         "b=None means zero biases; works for a single sample", probe_fp_no_bias,
-         judge_fp_no_bias),
-    Case("forward_propagation.no_mutation", "forward_propagation", 1, True,
-         "leaves other arguments unchanged (and returns the right values)",
-         probe_fp_no_mutation, judge_unchanged),
+    Case(id="init_weights.other_shapes", points=2, hidden=True,
+         description="returns three arrays of random weights of the right shapes, for other sizes",
+         probe=probe_init_other_shapes, judge=judge_init_shapes),
+    Case(id="init_weights.normal", points=2, hidden=True,
+         description="entries look standard normal (mean 0, spread 1) on another sample",
+         probe=probe_init_sample, judge=judge_init_normal_for("init_weights(50, 40, 30)", 4800)),
+    Case(id="init_weights.fresh", points=2, hidden=True,
+         description="random draws, with new values on every call",
+         probe=probe_init_sample, judge=judge_init_fresh),
+    Case(id="feedforward.any_activation", points=2, hidden=True,
+         description="works for any activation and for a single sample",
+         probe=probe_ff_activations,
+         judge=judge_ff_for(("identity_one_sample", "feedforward with a = identity and one sample"),
+                            ("relu", "feedforward with a = ReLU"))),
+    Case(id="feedforward.values", points=2, hidden=True,
+         description="returns [[z0, z1, z2], [a0, a1, a2]] with the right values on a larger "
+                     "network",
+         probe=probe_ff_values, judge=judge_ff_for(("values", "feedforward"))),
+    Case(id="feedforward.no_mutation", points=2, hidden=True,
+         description="leaves other arguments unchanged (and returns the right values)",
+         probe=probe_ff_no_mutation, judge=judge_unchanged),
+    Case(id="predict.values", points=1, hidden=True,
+         description="right shape and values on more samples",
+         probe=probe_predict_values, judge=judge_predict_for("values", "predict's output")),
+    Case(id="predict.stable", points=2, hidden=True,
+         description="right values, finite and within [0, 1], for larger weights",
+         probe=probe_predict_stable,
+         judge=judge_predict_for("stable", "predict's output for large weights")),
+    Case(id="forward_propagation.square", points=2, hidden=True,
+         description="f = square on another W and A, without biases",
+         probe=probe_fp_square, judge=judge_fp_square_for(FP_SQUARE_W, FP_SQUARE_A)),
+    Case(id="forward_propagation.bias", points=2, hidden=True,
+         description="nonzero biases b (a 1-D array) are applied through the bias trick on other "
+                     "inputs",
+         probe=probe_fp_bias, judge=judge_fp_bias_for("bias")),
+    Case(id="forward_propagation.no_bias", points=2, hidden=True,
+         description="b=None means zero biases; works for a single sample",
+         probe=probe_fp_no_bias, judge=judge_fp_no_bias),
+    Case(id="forward_propagation.no_mutation", points=1,
+         hidden=True,
+         description="leaves other arguments unchanged (and returns the right values)",
+         probe=probe_fp_no_mutation, judge=judge_unchanged),
 ]
