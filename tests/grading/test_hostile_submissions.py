@@ -77,7 +77,7 @@ def batch(tmp_path_factory):
     installed_before = _installed_files()
     # A generous cell limit: honest cells must never hit it on a loaded CI machine.
     results = grade_paths([subs], Options(workers=2, cell_timeout=20, timeout=240,
-                                          cache_dir=None))
+                                          cache_dir=None)).to_json()
     peak = max(resource.getrusage(who).ru_maxrss * 1024
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}

@@ -26,7 +26,7 @@ from hw3.grading.tree import MAX_DEPTH, find
 
 
 def _grade(*paths: Path) -> dict[str, dict]:
-    results = grade_paths(list(paths), Options(cache_dir=None))
+    results = grade_paths(list(paths), Options(cache_dir=None)).to_json()
     return {s["id"]: s for s in results["submissions"]}
 
 

@@ -132,7 +132,7 @@ def test_round_trip_of_a_class_really_graded(tmp_path):
     shutil.copy(ROOT / "solutions" / "hw3.ipynb", subs / "solution.ipynb")
     shutil.copy(ROOT / "student_template" / "hw3.ipynb", subs / "blank.ipynb")
     (subs / "broken.ipynb").write_text("not json")
-    results = grade_paths([subs], Options(workers=1, cache_dir=None))
+    results = grade_paths([subs], Options(workers=1, cache_dir=None)).to_json()
     by_id = {s["id"]: s for s in results["submissions"]}
     assert by_id["solution"]["score"] == by_id["solution"]["possible"] > 0
     assert by_id["broken"]["status"] == "invalid" and "cells" not in by_id["broken"]

@@ -17,6 +17,7 @@ field added in one place is read, checked and written in the same screenful.
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,34 @@ MAX_NUMBER = 1e12
 
 class ResultsError(ValueError):
     """``results.json`` (or the dict given) does not have the expected shape."""
+
+
+# ----------------------------------------------------------------------------- vocabularies
+
+
+class Status(enum.StrEnum):
+    """What became of one submission (a result's ``status``; grades.csv's ``status`` column)."""
+
+    GRADED = "graded"  # it could be read, and was run and judged (its score may still be 0)
+    INVALID = "invalid"  # it could not be read (no notebook, a broken zip, ...): all 0
+    ERROR = "error"  # the grader itself failed on it: every question 0, never cached
+
+
+class Isolation(enum.StrEnum):
+    """How students' code was confined (``--isolation``; the first word of a result's
+    ``isolation``, which may add a reason: "bubblewrap (asked for by name)")."""
+
+    AUTO = "auto"  # asked for only: means bubblewrap, and never falls back to weaker
+    BUBBLEWRAP = "bubblewrap"  # namespaces, seccomp, cgroups: the safe default
+    UNPRIVILEGED_USER = "unprivileged-user"  # another uid, no namespaces (root, no bwrap)
+    NONE = "none"  # not confined at all: asked for by name, said in every result, never cached
+
+    @classmethod
+    def of(cls, isolation: str | None) -> Isolation | None:
+        """The mode a result's ``isolation`` text names ("bubblewrap (why)" -> BUBBLEWRAP);
+        None: no such mode."""
+        word = isolation.split(" ", 1)[0].strip().lower() if isolation else ""
+        return cls(word) if word in cls._value2member_map_ else None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -201,13 +230,13 @@ class Scores:
 
 @dataclass
 class SubmissionResult:
-    """One submission's entry. ``status``: graded (it could be read), invalid or error.
-    ``cells``, ``explanations`` and ``cached`` are absent (None) where the grader does not
-    write them (unreadable submissions; fresh results)."""
+    """One submission's entry (``status``: see ``Status``). ``cells``, ``explanations`` and
+    ``cached`` are absent (None) where the grader does not write them (unreadable submissions;
+    fresh results)."""
 
     path: str
     id: str
-    status: str
+    status: Status
     message: str
     scores: Scores
     events: list[dict[str, Any]] = field(default_factory=list)  # kind, cell, message
@@ -238,10 +267,10 @@ class SubmissionResult:
 
     @property
     def graded(self) -> bool:
-        return self.status == "graded"
+        return self.status == Status.GRADED
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "id": self.id, "status": self.status,
+        out: dict[str, Any] = {"path": self.path, "id": self.id, "status": self.status.value,
                                "message": self.message, **self.scores.to_json(),
                                "events": [dict(e) for e in self.events]}
         if self.cells is not None:
@@ -274,6 +303,9 @@ class SubmissionResult:
         status = s.get("status")
         if not isinstance(status, str) or not status:
             raise ResultsError(f"results: {where}.status must be a non-empty string")
+        if status not in Status._value2member_map_:
+            raise ResultsError(f"results: {where}.status must be one of "
+                               f"{', '.join(Status)}, got {status[:40]!r}")
         sq = s.get("questions", {})
         if not isinstance(sq, Mapping):
             raise ResultsError(f"results: {where}.questions must be an object")
@@ -303,7 +335,8 @@ class SubmissionResult:
         scores = Scores(_need_number(s, "score", where), _need_number(s, "possible", where),
                         questions, [CaseResult.from_json(c, f"{where}.cases[{i}]")
                                     for i, c in enumerate(cases)])
-        return cls(path=path, id=sub_id, status=status, message=str(s.get("message") or ""),
+        return cls(path=path, id=sub_id, status=Status(status),
+                   message=str(s.get("message") or ""),
                    scores=scores, events=[dict(e) for e in events],
                    isolation=None if isolation is None else str(isolation),
                    seconds=_float(s.get("seconds"), f"{where}.seconds"),
@@ -314,7 +347,7 @@ class SubmissionResult:
 
     def grades_row(self, questions: Sequence[str]) -> list[str]:
         """grades.csv's cells: id, status, total, possible and each question's score."""
-        return [self.id, self.status, csv_number(self.score), csv_number(self.possible),
+        return [self.id, self.status.value, csv_number(self.score), csv_number(self.possible),
                 *(csv_number(self.questions[n].score if n in self.questions else None)
                   for n in questions)]
 
@@ -336,6 +369,10 @@ class ClassResults:
     manual: dict[str, Any] | None = None
     sandbox: dict[str, Any] | None = None
     interrupted: dict[str, Any] | None = None
+    # ``hw3 grade --shard``'s record of its part (``hw3.grading.shards``), and ``hw3 merge``'s
+    # note of what it joined; None: absent.
+    shard: dict[str, Any] | None = None
+    merged: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -347,8 +384,9 @@ class ClassResults:
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         out["submissions"] = [s.to_json() for s in self.submissions]
-        if self.interrupted is not None:
-            out["interrupted"] = self.interrupted
+        for key in ("interrupted", "shard", "merged"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     @classmethod
@@ -385,7 +423,8 @@ class ClassResults:
             return dict(v) if isinstance(v, Mapping) else None
 
         return cls(text("assignment"), text("autograder"), text("generated"), questions,
-                   submissions, obj("manual"), obj("sandbox"), obj("interrupted"))
+                   submissions, obj("manual"), obj("sandbox"), obj("interrupted"),
+                   obj("shard"), obj("merged"))
 
 
 def load_results(out_dir: Path) -> dict:
@@ -494,7 +533,7 @@ def gradescope_json(entry: SubmissionResult | None, questions: Sequence[Question
         return out
     out["score"] = gradescope_score(entry, config)
     message = entry.message
-    if entry.status != "graded":
+    if entry.status != Status.GRADED:
         message = f"Your submission could not be graded: {message}"
     out["output"] = message
     hidden_visibility = "after_published" if config["show_hidden"] else "hidden"
