@@ -21,6 +21,7 @@ from hw3.cases.job import MAX_OUTPUT_CHARS
 from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES
 from hw3.grading.grade import Options, grade_paths
 from hw3.grading.jail import payload
+from hw3.grading.results import ClassResults
 from hw3.grading.stored import MAX_ENTRY_BYTES
 from hw3.layout import stored_size
 from hw3.report import write_reports
@@ -82,7 +83,7 @@ def batch(tmp_path_factory):
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     out = tmp_path_factory.mktemp("report")
-    write_reports(results, out)
+    write_reports(ClassResults.from_json(results), out)
     return {"results": {s["id"]: s for s in results["submissions"]}, "before": before,
             "after": after, "bubblewrap": _bubblewrap(), "peak": peak, "out": out,
             "json": json.dumps(results), "installed_before": installed_before,

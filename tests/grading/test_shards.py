@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from support import ROOT
 
+from hw3.grading.results import ClassResults
 from hw3.grading.shards import Shard, ShardError, merge
 
 SAMPLE = ROOT / "examples" / "sample_class"
@@ -67,7 +68,7 @@ def _parts(count: int = 3, salt: str = "", key: str = "K1") -> list[dict]:
 
 def test_merge_puts_the_class_back_in_its_order():
     parts = _parts()
-    merged = merge(list(reversed(parts)))
+    merged = merge([ClassResults.from_json(p) for p in reversed(parts)])
     assert [s["id"] for s in merged["submissions"]] == IDS[:20]
     assert "shard" not in merged and merged["merged"]["shards"] == 3
 
@@ -89,7 +90,7 @@ def test_merge_refuses_what_is_not_one_whole_class(break_it, says):
     break_it(parts)
     names = [f"out/shard-{i}" for i in range(1, len(parts) + 1)]
     with pytest.raises(ShardError, match=re.escape(says)) as err:
-        merge(parts, names)
+        merge([ClassResults.from_json(p) for p in parts], names)
     assert "\n" not in str(err.value)
 
 

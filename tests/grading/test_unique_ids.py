@@ -61,12 +61,12 @@ def test_a_roster_entry_with_a_contested_id_is_never_paired_with_one_of_them(tmp
     roster = tmp_path / "roster.csv"
     roster.write_text("submission,name,student_id,email,section\n"
                       "alice-hw3,Alice,1,a@x.org,\nbob-hw3,Bob,2,b@x.org,\n")
-    m = match(report_data(results).subs, read_roster(roster))
+    m = match(report_data(ClassResults.from_json(results)).subs, read_roster(roster))
     pairs = {e.submission: s for e, s in m.pairs}
     assert pairs["alice-hw3"] is None and pairs["bob-hw3"] is not None
     assert len(m.ambiguous["alice-hw3"]) == 2
     out = tmp_path / "out"
-    write_reports(results, out, roster)
+    write_reports(ClassResults.from_json(results), out, roster)
     unmatched = (out / "unmatched.csv").read_text()
     assert PROBLEM_AMBIGUOUS in unmatched
 

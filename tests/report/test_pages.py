@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from markupsafe import Markup
 from report_sample import make_results
 
+from hw3.grading.results import ClassResults
 from hw3.report import write_reports
 from hw3.report.pages import _env, _escape
 
@@ -36,7 +37,7 @@ def test_every_string_field_is_escaped(tmp_path):
         s["events"].append({"kind": EVIL, "cell": EVIL, "message": EVIL})
         for c in s["cases"]:
             c.update(description=EVIL, message=EVIL)
-    write_reports(results, tmp_path)
+    write_reports(ClassResults.from_json(results), tmp_path)
     pages = [tmp_path / "report.html", *(tmp_path / "feedback").glob("*.html")]
     assert len(pages) == 1 + len(results["submissions"])
     for page in pages:

@@ -13,6 +13,7 @@ import pytest
 from report_sample import make_results
 from support import headless_chromium
 
+from hw3.grading.results import ClassResults
 from hw3.report import write_reports
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -26,7 +27,7 @@ def browser():
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory, roster_path) -> Path:
     out = tmp_path_factory.mktemp("browser")
-    write_reports(make_results(40), out, roster=roster_path)
+    write_reports(ClassResults.from_json(make_results(40)), out, roster=roster_path)
     return out
 
 

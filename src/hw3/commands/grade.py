@@ -247,7 +247,7 @@ def summary_line(results: ClassResults, roster: Path | None = None) -> str:
     if roster is not None:
         from hw3.report import unmatched
 
-        for problem, ids in unmatched(results.to_json(), roster).items():
+        for problem, ids in unmatched(results, roster).items():
             if ids:
                 more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
                 parts.append(f"{problem}: {', '.join(ids[:5])}{more}")
@@ -282,8 +282,7 @@ def _write_out(typed: ClassResults, out: Path, roster: Path | None) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(_results_text(typed))
-    results = typed.to_json()
-    for_results(results, out, roster)  # similarity.html first: report.html links it
-    marks = find_marks(results, out, None)
-    write_reports(results, out, roster, marks=marks)
-    say_provisional(results, marks)
+    for_results(typed.to_json(), out, roster)  # similarity.html first: report.html links it
+    marks = find_marks(typed, out, None)
+    write_reports(typed, out, roster, marks=marks)
+    say_provisional(typed, marks)

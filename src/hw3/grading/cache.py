@@ -48,7 +48,7 @@ def default_cache_dir() -> Path:
 
 # Isolation modes from strongest to weakest; a result is served only to a run whose mode is no
 # stronger than the one it was graded under. Results graded with "none" are never cached.
-STRENGTH = {Isolation.BUBBLEWRAP: 2, Isolation.UNPRIVILEGED_USER: 1}
+STRENGTH: dict[str, int] = {Isolation.BUBBLEWRAP: 2, Isolation.UNPRIVILEGED_USER: 1}
 
 
 def isolation_mode(isolation: str | None) -> str:

@@ -165,6 +165,24 @@ def questions_from_json(qs: Any) -> list[QuestionDef]:
     return out
 
 
+@dataclass(frozen=True)
+class ManualQuestion:
+    """A hand-graded question (the results' ``manual``), marked in ``hw3 mark``."""
+
+    name: str
+    possible: float
+    prompt: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A submission's answer to a hand-graded question, as collected (``hw3.marking.collect``)."""
+
+    text: str = ""
+    found: bool = False  # its answer cell was found in the notebook
+    truncated: bool = False  # cut to the stored size
+
+
 # ----------------------------------------------------------------------------- one submission
 
 
@@ -268,6 +286,14 @@ class SubmissionResult:
     @property
     def graded(self) -> bool:
         return self.status == Status.GRADED
+
+    def explanation(self, question: str) -> Explanation:
+        """Its answer to the hand-graded ``question`` (empty if none was collected)."""
+        e = (self.explanations or {}).get(question)
+        if not isinstance(e, Mapping):
+            return Explanation()
+        return Explanation(str(e.get("text") or ""), bool(e.get("found")),
+                           bool(e.get("truncated")))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "id": self.id, "status": self.status.value,
@@ -374,6 +400,15 @@ class ClassResults:
     shard: dict[str, Any] | None = None
     merged: dict[str, Any] | None = None
 
+    def manual_questions(self) -> list[ManualQuestion]:
+        """The hand-graded questions whose points are a number, in the results' order."""
+        out = []
+        for name, q in (self.manual or {}).items():
+            p = q.get("possible") if isinstance(q, Mapping) else None
+            if isinstance(p, (int, float)) and not isinstance(p, bool):
+                out.append(ManualQuestion(str(name), float(p), str(q.get("prompt", ""))))
+        return out
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in ("assignment", "autograder", "generated"):
@@ -427,9 +462,9 @@ class ClassResults:
                    obj("shard"), obj("merged"))
 
 
-def load_results(out_dir: Path) -> dict:
-    """Read ``out_dir/results.json`` (``out_dir`` may also name the file itself), checked by
-    ``ClassResults.from_json``; the dict as read is returned.
+def load_results(out_dir: Path) -> ClassResults:
+    """Read ``out_dir/results.json`` (``out_dir`` may also name the file itself) into
+    ``ClassResults`` (``ClassResults.from_json``: the one validator).
 
     Raises FileNotFoundError if it is absent and ResultsError (a ValueError) if it is not JSON
     or lacks the fields the reports need."""
@@ -457,8 +492,7 @@ def load_results(out_dir: Path) -> dict:
     except ValueError as exc:  # an integer of thousands of digits; NaN or Infinity
         raise ResultsError(f"{path} holds a number that is not a finite number of usual size "
                            f"({str(exc)[:100]})") from None
-    ClassResults.from_json(results)  # fail here, with the field named, not half-way through
-    return results
+    return ClassResults.from_json(results)  # fails with the field named, before anything
 
 
 def _no_constant(name: str) -> Any:

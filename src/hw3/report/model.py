@@ -130,9 +130,8 @@ class ReportData:
         return self._case_defs
 
 
-def report_data(results: Any) -> ReportData:
-    """The reports' view of a results dict (checked by ``ClassResults.from_json``)."""
-    typed = ClassResults.from_json(results)
+def report_data(typed: ClassResults) -> ReportData:
+    """The reports' view of the results."""
     subs = [Sub(i, s) for i, s in enumerate(typed.submissions)]
     _assign_files(subs)
     return ReportData(typed.assignment or "assignment", typed.autograder or "",

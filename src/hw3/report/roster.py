@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hw3.grading.results import ClassResults
 from hw3.layout import RENAMED_MARK
 from hw3.report.lms_names import lms_matches
 from hw3.report.model import Sub, report_data
@@ -168,7 +169,7 @@ def match(subs: Sequence[Sub], entries: Sequence[RosterEntry]) -> Matching:
     return Matching(pairs, not_on_roster, ambiguous)
 
 
-def unmatched(results: dict, roster: Path) -> dict[str, list[str]]:
+def unmatched(results: ClassResults, roster: Path) -> dict[str, list[str]]:
     """What could not be matched with the roster, by problem: submission ids (not on the
     roster) and roster entries (no submission; several submissions have this id)."""
     m = match(report_data(results).subs, read_roster(Path(roster)))
