@@ -332,17 +332,7 @@ class SubmissionResult:
         if status not in Status._value2member_map_:
             raise ResultsError(f"results: {where}.status must be one of "
                                f"{', '.join(Status)}, got {status[:40]!r}")
-        sq = s.get("questions", {})
-        if not isinstance(sq, Mapping):
-            raise ResultsError(f"results: {where}.questions must be an object")
-        _bounded(sq, MAX_ITEMS, f"{where}.questions")
-        questions = {}
-        for name, v in sq.items():
-            if not isinstance(v, Mapping):
-                raise ResultsError(f"results: {where}.questions.{name} must be an object")
-            questions[str(name)] = QuestionScore(
-                _float(v.get("score"), f"{where}.questions.{name}.score"),
-                _float(v.get("possible"), f"{where}.questions.{name}.possible"))
+        questions = _question_scores(s.get("questions", {}), where)
         cases = s.get("cases", []) or []
         events = s.get("events", []) or []
         if not isinstance(cases, list) or not all(isinstance(c, Mapping) for c in cases):
@@ -376,6 +366,20 @@ class SubmissionResult:
         return [self.id, self.status.value, csv_number(self.score), csv_number(self.possible),
                 *(csv_number(self.questions[n].score if n in self.questions else None)
                   for n in questions)]
+
+
+def _question_scores(sq: Any, where: str) -> dict[str, QuestionScore]:
+    if not isinstance(sq, Mapping):
+        raise ResultsError(f"results: {where}.questions must be an object")
+    _bounded(sq, MAX_ITEMS, f"{where}.questions")
+    questions = {}
+    for name, v in sq.items():
+        if not isinstance(v, Mapping):
+            raise ResultsError(f"results: {where}.questions.{name} must be an object")
+        questions[str(name)] = QuestionScore(
+            _float(v.get("score"), f"{where}.questions.{name}.score"),
+            _float(v.get("possible"), f"{where}.questions.{name}.possible"))
+    return questions
 
 
 # ----------------------------------------------------------------------------- a class
