@@ -51,11 +51,6 @@ def default_cache_dir() -> Path:
 STRENGTH: dict[str, int] = {Isolation.BUBBLEWRAP: 2, Isolation.UNPRIVILEGED_USER: 1}
 
 
-def isolation_mode(isolation: str | None) -> str:
-    """The mode a result's ``isolation`` string names ("bubblewrap (reason)" -> "bubblewrap")."""
-    return isolation.split(" ", 1)[0].strip().lower() if isolation else ""
-
-
 class Cache:
     """Finished results on disk, keyed by submission content, autograder, limits and the
     isolation actually used: a re-run (or an interrupted batch) grades only what is new.
@@ -131,16 +126,16 @@ class Cache:
                 cached = SubmissionResult.from_json(json.loads(text))
             except (OSError, ValueError, KeyError, TypeError):  # ResultsError is a ValueError
                 continue
-            if isolation_mode(cached.isolation) != mode:
+            if Isolation.of(cached.isolation) != mode:
                 continue
             # The same content may sit under another name: the entry names this one.
             return replace(cached, path=str(sub.path), id=sub.id, cached=True)
         return None
 
     def put(self, sub: Submission, result: SubmissionResult) -> None:
-        mode = isolation_mode(result.isolation)
+        mode = Isolation.of(result.isolation)
         if (self.folder is None or not sub.digest or result.status == Status.ERROR
-                or mode not in STRENGTH):
+                or mode is None or mode not in STRENGTH):
             return
         try:
             secret = self._key(create=True)

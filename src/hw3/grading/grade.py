@@ -4,11 +4,14 @@
              -> execute them in a sandboxed child, which runs the probes (``execute``)
              -> the probes' data, encoded plain data (``probe_data``)
              -> judge it here, in trusted judge processes (``judge_probes``)
-             -> record one result entry, the contract's JSON (``record``), cached by submission
-                and autograder (``hw3.grading.cache``).
+             -> record one typed result (``record``: a ``SubmissionResult``), cached by
+                submission and autograder (``hw3.grading.cache``).
 
-``grade_one`` is that way for one readable submission; ``grade_paths`` runs it for a class:
-cached and unreadable submissions first, then the rest on a few sandboxes at once.
+``grade_one`` is that way for one readable submission; ``grade_paths`` runs it for a class
+(``discover``, ``read_all``: cached and unreadable submissions first, then ``Sandboxes``: the
+rest on a few sandboxes at once) and returns ``ClassResults``. Results become JSON only at the
+edges: the cache, results.json, Gradescope's and PrairieLearn's files, the CSV files. Nothing
+here prints: what the instructor should hear goes to the ``say`` callback.
 """
 
 from __future__ import annotations
