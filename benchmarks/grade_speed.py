@@ -128,7 +128,7 @@ def hw3_parallel(notebooks: list[Path], workers: int) -> tuple[float, dict[str, 
 
     with MemoryWatch() as memory:
         start = time.perf_counter()
-        results = grade_paths(notebooks, Options(workers=workers, cache_dir=None))
+        results = grade_paths(notebooks, Options(workers=workers, cache_dir=None)).to_json()
         seconds = time.perf_counter() - start
     scores = {Path(e["path"]).stem: {q: v["score"] for q, v in e["questions"].items()}
               for e in results["submissions"]}

@@ -22,7 +22,7 @@ def otter_scores(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hw3_scores():
-    results = grade_paths([SOLUTION, TEMPLATE], Options(workers=2, cache_dir=None))
+    results = grade_paths([SOLUTION, TEMPLATE], Options(workers=2, cache_dir=None)).to_json()
     return {name: entry["questions"] for name, entry in
             zip(("solution", "template"), results["submissions"])}
 

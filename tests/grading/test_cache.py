@@ -14,6 +14,7 @@ import pytest
 
 from hw3.grading.cache import Cache
 from hw3.grading.grade import Options, grade_paths
+from hw3.grading.results import Scores, Status, SubmissionResult
 from hw3.grading.submission import Submission
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,20 +27,21 @@ def _sub(tmp_path: Path, name: str = "a.ipynb") -> Submission:
     return Submission(tmp_path / name, "a", "d" * 64)
 
 
-def _result(isolation: str, score: float = 50.0) -> dict:
-    return {"status": "graded", "score": score, "isolation": isolation, "message": ""}
+def _result(isolation: str, score: float = 50.0) -> SubmissionResult:
+    return SubmissionResult("a.ipynb", "a", Status.GRADED, "", Scores(score, 100.0, {}, []),
+                            isolation=isolation)
 
 
 def test_a_result_is_served_to_runs_no_stronger_than_its_own(tmp_path: Path) -> None:
     sub = _sub(tmp_path)
     weak = Cache(tmp_path / "c", "k", "unprivileged-user")
     weak.put(sub, _result("unprivileged-user (no namespaces)"))
-    assert weak.get(sub)["score"] == 50.0
+    assert weak.get(sub).score == 50.0
     strong = Cache(tmp_path / "c", "k", "bubblewrap")
     assert strong.get(sub) is None  # weaker is never served to a stronger run
     strong.put(sub, _result("bubblewrap", 70.0))
-    assert strong.get(sub)["score"] == 70.0
-    assert weak.get(sub)["score"] == 70.0  # stronger serves weaker: it is at least as good
+    assert strong.get(sub).score == 70.0
+    assert weak.get(sub).score == 70.0  # stronger serves weaker: it is at least as good
     assert Cache(tmp_path / "c", "other-key", "bubblewrap").get(sub) is None
 
 
@@ -63,14 +65,14 @@ def test_forged_or_foreign_entries_are_never_served(tmp_path: Path) -> None:
     entry.write_text(json.dumps({"result": json.dumps(forged), "mac": sealed["mac"]}))
     assert Cache(tmp_path / "c", "k", "bubblewrap").get(sub) is None  # the MAC no longer fits
     entry.write_text(json.dumps(sealed))
-    assert Cache(tmp_path / "c", "k", "bubblewrap").get(sub)["score"] == 50.0
+    assert Cache(tmp_path / "c", "k", "bubblewrap").get(sub).score == 50.0
     entry.chmod(0o666)  # anyone could have written it
     assert Cache(tmp_path / "c", "k", "bubblewrap").get(sub) is None
     entry.chmod(0o600)
     assert oct((tmp_path / "c").stat().st_mode & 0o777) == "0o700"
     # After a run without a sandbox (or one that died before cleaning up), nothing is served.
     cache.taint()
-    Cache(tmp_path / "c", "").untaint()
+    Cache(tmp_path / "c", "").forget_if_tainted()
     assert Cache(tmp_path / "c", "k", "bubblewrap").get(sub) is None
 
 
@@ -106,15 +108,15 @@ def test_poisoned_cache_entries_are_never_served(tmp_path: Path) -> None:
     shutil.copy(TEMPLATE, subs / "blank.ipynb")
     cache = tmp_path / "cache" / "hw3" / "results"
     options = Options(workers=1, cell_timeout=30, timeout=240, cache_dir=cache)
-    unsafe = grade_paths([subs], Options(**{**options.__dict__, "isolation": "none"}))
+    unsafe = grade_paths([subs], Options(**{**options.__dict__, "isolation": "none"})).to_json()
     by_id = {s["id"]: s for s in unsafe["submissions"]}
     assert by_id["poison_cache"]["isolation"].startswith("none")
     forged = [p for p in cache.rglob("*.json")]
     assert forged, "the fixture should have reached the cache in this mode"
-    again = grade_paths([subs], options)
+    again = grade_paths([subs], options).to_json()
     for entry in again["submissions"]:
         assert not entry.get("cached"), entry["id"]
         assert entry["isolation"] == "bubblewrap"
         assert entry["score"] == float(meta["expect"].split("=")[1]) == 0.0
-    third = grade_paths([subs], options)
+    third = grade_paths([subs], options).to_json()
     assert all(e.get("cached") for e in third["submissions"])  # its own results are reused

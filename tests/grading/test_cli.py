@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hw3.grading.registry import grader
+from hw3.grading.results import ClassResults
 from tests._support import SOLUTION, TEMPLATE
 
 QUESTIONS = grader().questions
@@ -207,15 +208,15 @@ def test_summary_line_names_weak_isolation_and_timeouts():
         return {"id": sub_id, "path": f"{sub_id}.ipynb", "status": status, "score": 50.0,
                 "possible": 100.0, "isolation": isolation, "events": list(events)}
 
-    results = {"submissions": [
+    results = {"questions": {}, "submissions": [
         entry("ann"), entry("ben", isolation="none (asked for)"),
         entry("cat", isolation="unprivileged-user"),
         entry("dot", events=[{"kind": "cell_timeout", "cell": 3}]),
         entry("eve", status="invalid", isolation="")]}
-    line = summary_line(results)
+    line = summary_line(ClassResults.from_json(results))
     assert line.startswith("5 submissions, 4 graded, mean 50.0/100")
     assert "invalid: eve" in line and "timed out: dot" in line
     assert "weakly isolated (none, unprivileged-user): ben, cat" in line
     assert "ann" not in line
-    one = summary_line({"submissions": [entry("ann")]})
+    one = summary_line(ClassResults.from_json({"questions": {}, "submissions": [entry("ann")]}))
     assert one.startswith("1 submission, 1 graded, mean 50.0/100")

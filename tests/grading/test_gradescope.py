@@ -15,7 +15,7 @@ import pytest
 
 from hw3.build import package_tree, read_pins
 from hw3.cases.checking import Verdict
-from hw3.grading.grade import questions_summary, score
+from hw3.grading.grade import questions_summary, scores
 from hw3.grading.gradescope import Isolation, gradescope_results, otter_config
 from hw3.grading.registry import grader
 from tests._support import AUTOGRADER, ROOT
@@ -100,7 +100,8 @@ def _entry(failing: set[str]) -> dict:
     """A graded entry as hw3's engine scores it, with the given cases failing."""
     verdicts = {c: (Verdict.fail("wrong value", "hint") if c in failing else Verdict.passed())
                 for c in CASES}
-    return {"status": "graded", "message": "", "isolation": "bubblewrap", **score(verdicts)}
+    return {"status": "graded", "message": "", "isolation": "bubblewrap",
+            **scores(verdicts).to_json()}
 
 
 def _hidden_case() -> str:

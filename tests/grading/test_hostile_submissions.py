@@ -19,6 +19,7 @@ from hw3.bank.fixtures import read_meta
 from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES
 from hw3.grading.grade import Options, grade_paths
 from hw3.grading.jail import payload
+from hw3.grading.results import ClassResults
 from hw3.grading.stored import MAX_ENTRY_BYTES
 from hw3.layout import stored_size
 from hw3.report import write_reports
@@ -77,12 +78,12 @@ def batch(tmp_path_factory):
     installed_before = _installed_files()
     # A generous cell limit: honest cells must never hit it on a loaded CI machine.
     results = grade_paths([subs], Options(workers=2, cell_timeout=20, timeout=240,
-                                          cache_dir=None))
+                                          cache_dir=None)).to_json()
     peak = max(resource.getrusage(who).ru_maxrss * 1024
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     out = tmp_path_factory.mktemp("report")
-    write_reports(results, out)
+    write_reports(ClassResults.from_json(results), out)
     return {"results": {s["id"]: s for s in results["submissions"]}, "before": before,
             "after": after, "bubblewrap": _bubblewrap(), "peak": peak, "out": out,
             "json": json.dumps(results), "installed_before": installed_before,

@@ -26,7 +26,7 @@ from tests._support import SOLUTION
 
 
 def _grade(*paths: Path) -> dict[str, dict]:
-    results = grade_paths(list(paths), Options(cache_dir=None))
+    results = grade_paths(list(paths), Options(cache_dir=None)).to_json()
     return {s["id"]: s for s in results["submissions"]}
 
 

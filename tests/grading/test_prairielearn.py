@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from hw3.cases.checking import Verdict
-from hw3.grading.grade import questions_summary, score
+from hw3.grading.grade import questions_summary, scores
 from hw3.grading.gradescope import Isolation, Upload
 from hw3.grading.prairielearn import format_error, prairielearn_results
 from hw3.grading.registry import grader
@@ -21,7 +21,7 @@ def _upload(failing: set[str], message: str = "", **kw) -> Upload:
     verdicts = {c: (Verdict.fail(kw.get("why", "wrong value"), "hint") if c in failing
                     else Verdict.passed()) for c in CASES}
     entry = {"status": "graded", "message": message, "isolation": "bubblewrap",
-             **score(verdicts)}
+             **scores(verdicts).to_json()}
     return Upload(entry, Isolation("bubblewrap", "bubblewrap"), questions_summary())
 
 
@@ -50,7 +50,7 @@ def test_not_a_notebook_is_not_gradable_with_one_sentence():
 
     sub = Submission(Path("hw3.ipynb"), "submission", "",
                      problem="hw3.ipynb is not a Jupyter notebook.")
-    out = prairielearn_results(Upload(unreadable(sub), None, questions_summary()))
+    out = prairielearn_results(Upload(unreadable(sub).to_json(), None, questions_summary()))
     assert problems(out) == [] and out["gradable"] is False
     assert out["format_errors"] == ["Your submission could not be graded: hw3.ipynb is not a "
                                     "Jupyter notebook."]

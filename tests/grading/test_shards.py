@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hw3.grading.results import ClassResults
 from hw3.grading.shards import Shard, ShardError, merge
 from tests._support import ROOT
 
@@ -57,17 +58,17 @@ def _parts(count: int = 3, salt: str = "", key: str = "K1") -> list[dict]:
     out = []
     for i in range(1, count + 1):
         shard = Shard(i, count, salt)
-        subs = [{"id": x, "path": f"subs/{x}.ipynb", "score": 1.0} for x in IDS[:20]
-                if shard.owner(x) == i]
+        subs = [{"id": x, "path": f"subs/{x}.ipynb", "status": "graded", "score": 1.0,
+                 "possible": 1.0} for x in IDS[:20] if shard.owner(x) == i]
         out.append({"assignment": "hw3", "autograder": key, "generated": f"2026-12-0{i}",
-                    "questions": [], "submissions": subs,
+                    "questions": {}, "submissions": subs,
                     "shard": shard.record(IDS[:20], key)})
     return out
 
 
 def test_merge_puts_the_class_back_in_its_order():
     parts = _parts()
-    merged = merge(list(reversed(parts)))
+    merged = merge([ClassResults.from_json(p) for p in reversed(parts)]).to_json()
     assert [s["id"] for s in merged["submissions"]] == IDS[:20]
     assert "shard" not in merged and merged["merged"]["shards"] == 3
 
@@ -89,7 +90,7 @@ def test_merge_refuses_what_is_not_one_whole_class(break_it, says):
     break_it(parts)
     names = [f"out/shard-{i}" for i in range(1, len(parts) + 1)]
     with pytest.raises(ShardError, match=re.escape(says)) as err:
-        merge(parts, names)
+        merge([ClassResults.from_json(p) for p in parts], names)
     assert "\n" not in str(err.value)
 
 

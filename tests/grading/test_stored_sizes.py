@@ -11,7 +11,7 @@ import json
 from child_messages import OneRun, cells_printing
 
 from hw3.grading.execute import MAX_CELL_OUTPUT_BYTES, MAX_OUTPUTS_BYTES, execute_submission
-from hw3.grading.grade import score
+from hw3.grading.grade import scores
 from hw3.grading.results import MAX_RESULTS_BYTES
 from hw3.grading.stored import MAX_ENTRY_BYTES, fit_entry
 from hw3.layout import cut_to_size, stored_size
@@ -48,7 +48,7 @@ def test_a_whole_notebook_of_escaped_output_is_capped_in_stored_bytes():
 
 def test_an_entry_full_of_student_text_fits_its_cap_with_scores_untouched():
     entry = {"path": "mallory.ipynb", "id": "mallory", "status": "graded",
-             "message": EMOJI * 20_000, **score({}),
+             "message": EMOJI * 20_000, **scores({}).to_json(),
              "events": [{"kind": "cell_error", "cell": i, "message": EMOJI * 1000}
                         for i in range(50)],
              "cells": [{"index": i, "status": "error", "error": EMOJI * 1000,
@@ -67,7 +67,8 @@ def test_an_entry_full_of_student_text_fits_its_cap_with_scores_untouched():
 
 
 def test_an_honest_entry_is_left_as_it_is():
-    entry = {"path": "a.ipynb", "id": "a", "status": "graded", "message": "", **score({}),
+    entry = {"path": "a.ipynb", "id": "a", "status": "graded", "message": "",
+             **scores({}).to_json(),
              "events": [], "cells": [{"index": 0, "status": "ok", "error": "",
                                       "output": "done\n"}]}
     assert fit_entry(entry) is entry

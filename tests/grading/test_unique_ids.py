@@ -31,7 +31,7 @@ def _lms_class(root: Path, extra: dict[str, str]) -> Path:
 def test_a_file_named_after_a_classmates_generated_id_does_not_take_it(tmp_path):
     subs = _lms_class(tmp_path / "subs", {"mallory/alice-hw3.ipynb": "x"})
     said: list[str] = []
-    results = grade_paths([subs], Options(cache_dir=None), say=said.append)
+    results = grade_paths([subs], Options(cache_dir=None), say=said.append).to_json()
     ids = [s["id"] for s in results["submissions"]]
     assert len(ids) == len(set(ids)) == 3
     assert "alice-hw3" not in ids  # contested: neither alice nor mallory keeps it
@@ -57,23 +57,23 @@ def test_ids_are_unique_whatever_the_names(tmp_path, names):
 
 def test_a_roster_entry_with_a_contested_id_is_never_paired_with_one_of_them(tmp_path):
     subs = _lms_class(tmp_path / "subs", {"mallory/alice-hw3.ipynb": "x"})
-    results = grade_paths([subs], Options(cache_dir=None))
+    results = grade_paths([subs], Options(cache_dir=None)).to_json()
     roster = tmp_path / "roster.csv"
     roster.write_text("submission,name,student_id,email,section\n"
                       "alice-hw3,Alice,1,a@x.org,\nbob-hw3,Bob,2,b@x.org,\n")
-    m = match(report_data(results).subs, read_roster(roster))
+    m = match(report_data(ClassResults.from_json(results)).subs, read_roster(roster))
     pairs = {e.submission: s for e, s in m.pairs}
     assert pairs["alice-hw3"] is None and pairs["bob-hw3"] is not None
     assert len(m.ambiguous["alice-hw3"]) == 2
     out = tmp_path / "out"
-    write_reports(results, out, roster)
+    write_reports(ClassResults.from_json(results), out, roster)
     unmatched = (out / "unmatched.csv").read_text()
     assert PROBLEM_AMBIGUOUS in unmatched
 
 
 def test_a_results_file_with_two_entries_of_one_id_gets_one_sentence(tmp_path):
     subs = _lms_class(tmp_path / "subs", {})
-    results = grade_paths([subs], Options(cache_dir=None))
+    results = grade_paths([subs], Options(cache_dir=None)).to_json()
     results["submissions"][1]["id"] = results["submissions"][0]["id"]
     with pytest.raises(ResultsError, match="ids must be unique"):
         ClassResults.from_json(results)

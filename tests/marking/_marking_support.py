@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from hw3.grading.grade import questions_summary, score
+from hw3.grading.grade import questions_summary, scores
 from hw3.grading.submission import assign_ids, discover, read
 from hw3.marking.rubric import load_manual, manual_summary
 
@@ -64,7 +64,7 @@ def make_results(folder: Path, answers: dict[str, dict[str, str]] = ANSWERS) -> 
     for f in files:
         sub = read(f, ids[f])
         entries.append({"path": str(f), "id": sub.id, "status": "graded", "message": "",
-                        **score({}), "events": [], "isolation": "none", "seconds": 0.0,
+                        **scores({}).to_json(), "events": [], "isolation": "none", "seconds": 0.0,
                         "explanations": sub.explanations})
     results = {"assignment": "hw3", "questions": questions_summary(),
                "manual": manual_summary(), "submissions": entries}

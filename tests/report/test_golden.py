@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from hw3.grading.gradescope import Isolation, gradescope_results
+from hw3.grading.results import ClassResults
 from hw3.report import safe_file_name, write_reports
 from tests.report._report_sample import make_results
 
@@ -34,7 +35,7 @@ def sample() -> dict:
 @pytest.fixture(scope="module")
 def written(sample, roster_path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("golden")
-    write_reports(sample, out, roster=roster_path)
+    write_reports(ClassResults.from_json(sample), out, roster=roster_path)
     return out
 
 
@@ -102,7 +103,7 @@ def test_hand_graded(sample, tmp_path, golden):
     marks = {"alice": {"q3_5_explain": Mark(2.5, [("names the property", 2.5)], "good <b>"),
                        "q4_6_explain": Mark(1.0)},
              "bob": {"q3_5_explain": Mark(0.0, [], "")}}
-    write_reports(results, tmp_path, marks=marks)
+    write_reports(ClassResults.from_json(results), tmp_path, marks=marks)
     golden.check("manual-report.html",
                  _stable((tmp_path / "report.html").read_text(encoding="utf-8")))
     golden.check("manual-feedback-alice.html",

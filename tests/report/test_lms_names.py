@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hw3.grading.results import ClassResults
 from hw3.report import write_reports
 from hw3.report.lms_names import BLACKBOARD, CANVAS, MOODLE, LmsName, name_key, parse_lms_name
 
@@ -67,7 +68,7 @@ def test_a_bulk_download_is_matched_to_the_roster(fixtures, tmp_path):
         for p in DOWNLOAD]
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
-    write_reports(results, tmp_path / "out", roster=roster)
+    write_reports(ClassResults.from_json(results), tmp_path / "out", roster=roster)
     with (tmp_path / "out" / "gradescope.csv").open(encoding="utf-8", newline="") as f:
         scores = {r["SID"]: r["Score"] for r in csv.DictReader(f)}
     score = str(template["score"]).removesuffix(".0")
@@ -87,6 +88,6 @@ def test_a_name_two_students_share_is_never_guessed(fixtures, tmp_path):
     roster.write_text("submission,name,student_id,email,section\n"
                       "a1,\"Liddell, Alice\",S1,a1@example.edu,\n"
                       "a2,Alice Liddell,S2,a2@example.edu,\n", encoding="utf-8")
-    write_reports(results, tmp_path / "out", roster=roster)
+    write_reports(ClassResults.from_json(results), tmp_path / "out", roster=roster)
     with (tmp_path / "out" / "gradescope.csv").open(encoding="utf-8", newline="") as f:
         assert {r["SID"]: r["Score"] for r in csv.DictReader(f)} == {"S1": "", "S2": ""}

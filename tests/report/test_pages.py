@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import pytest
 from markupsafe import Markup
 
+from hw3.grading.results import ClassResults, ResultsError
 from hw3.report import write_reports
 from hw3.report.pages import _env, _escape
 from tests.report._report_sample import make_results
@@ -32,11 +34,12 @@ def test_every_string_field_is_escaped(tmp_path):
         for c in q["cases"]:
             c["description"] = EVIL
     for s in results["submissions"]:
-        s.update(path=EVIL, isolation=EVIL, message=EVIL, status=s["status"] + EVIL)
+        # status is a closed vocabulary now: a hostile one never reaches a page (below).
+        s.update(path=EVIL, isolation=EVIL, message=EVIL)
         s["events"].append({"kind": EVIL, "cell": EVIL, "message": EVIL})
         for c in s["cases"]:
             c.update(description=EVIL, message=EVIL)
-    write_reports(results, tmp_path)
+    write_reports(ClassResults.from_json(results), tmp_path)
     pages = [tmp_path / "report.html", *(tmp_path / "feedback").glob("*.html")]
     assert len(pages) == 1 + len(results["submissions"])
     for page in pages:
@@ -45,6 +48,14 @@ def test_every_string_field_is_escaped(tmp_path):
         parser.feed(raw)
         assert "evil" not in parser.tags and "x" not in parser.attrs, page.name
         assert "&lt;evil x=&quot;1&quot;&gt;&#x27;&amp;" in raw, page.name
+
+
+def test_a_status_outside_the_vocabulary_is_refused_in_one_sentence():
+    results = make_results(2)
+    results["submissions"][0]["status"] += EVIL
+    with pytest.raises(ResultsError, match=r"submissions\[0\]\.status must be one of") as err:
+        ClassResults.from_json(results)
+    assert "\n" not in str(err.value)
 
 
 def test_the_environment_escapes_and_keeps_safe_markup_as_it_is():

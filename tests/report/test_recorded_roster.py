@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from hw3.cli import main
+from hw3.grading.results import ClassResults
 from hw3.report import write_reports
 from hw3.report.recorded_roster import LMS_FILES, ROSTER_COPY
 
@@ -23,7 +24,7 @@ def folder(fixtures, tmp_path):
     out = tmp_path / "report"
     roster = tmp_path / "roster.csv"
     shutil.copy(fixtures / "roster_small.csv", roster)
-    write_reports(results, out, roster=roster)
+    write_reports(ClassResults.from_json(results), out, roster=roster)
     (out / "results.json").write_text(json.dumps(results), encoding="utf-8")
     roster.unlink()
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hw3.grading.results import ClassResults
 from hw3.report import write_reports
 from tests._support import headless_chromium
 from tests.report._report_sample import make_results
@@ -26,7 +27,7 @@ def browser():
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory, roster_path) -> Path:
     out = tmp_path_factory.mktemp("browser")
-    write_reports(make_results(40), out, roster=roster_path)
+    write_reports(ClassResults.from_json(make_results(40)), out, roster=roster_path)
     return out
 
 

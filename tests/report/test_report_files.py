@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hw3.grading.results import ClassResults
 from hw3.report import (
     ReportError,
     RosterEntry,
@@ -36,7 +37,7 @@ def small(fixtures) -> dict:
 @pytest.mark.parametrize("make", ["small", "generated"])
 def test_grades_csv_equals_json(make, small, tmp_path):
     results = small if make == "small" else make_results(30)
-    write_reports(results, tmp_path)
+    write_reports(ClassResults.from_json(results), tmp_path)
     path = tmp_path / "grades.csv"
     with path.open(encoding="utf-8", newline="") as f:
         header = next(csv.reader(f))
@@ -55,7 +56,7 @@ def test_grades_csv_equals_json(make, small, tmp_path):
 
 def test_grades_csv_golden(small, fixtures, tmp_path):
     # Exact text: whole numbers without ".0", others as the shortest exact decimal.
-    write_reports(small, tmp_path)
+    write_reports(ClassResults.from_json(small), tmp_path)
     assert (tmp_path / "grades.csv").read_text(encoding="utf-8") == (
         fixtures / "grades_small.csv").read_text(encoding="utf-8")
     assert "0.30000000000000004" in (tmp_path / "grades.csv").read_text(encoding="utf-8")
@@ -64,13 +65,14 @@ def test_grades_csv_golden(small, fixtures, tmp_path):
 def test_id_defaults_to_path_stem(small, tmp_path):
     del small["submissions"][0]["id"]
     small["submissions"][0]["path"] = "some/dir/carla.ipynb"
-    write_reports(small, tmp_path)
+    write_reports(ClassResults.from_json(small), tmp_path)
     assert _rows(tmp_path / "grades.csv")[0]["id"] == "carla"
     assert (tmp_path / "feedback" / "carla.html").is_file()
 
 
 def test_returned_paths(small, fixtures, tmp_path):
-    paths = write_reports(small, tmp_path / "new" / "dir", roster=fixtures / "roster_small.csv")
+    paths = write_reports(ClassResults.from_json(small), tmp_path / "new" / "dir",
+                          roster=fixtures / "roster_small.csv")
     names = [p.relative_to(tmp_path / "new" / "dir").as_posix() for p in paths]
     assert names[:6] == ["grades.csv", "canvas.csv", "gradescope.csv", "unmatched.csv",
                          "roster-used.csv", "report.html"]
@@ -86,14 +88,14 @@ def test_returned_paths(small, fixtures, tmp_path):
 
 @pytest.mark.parametrize("name", ["canvas", "gradescope", "unmatched"])
 def test_lms_files_golden(name, small, fixtures, tmp_path):
-    write_reports(small, tmp_path, roster=fixtures / "roster_small.csv")
+    write_reports(ClassResults.from_json(small), tmp_path, roster=fixtures / "roster_small.csv")
     assert (tmp_path / f"{name}.csv").read_text(encoding="utf-8") == (
         fixtures / f"{name}_small.csv").read_text(encoding="utf-8")
 
 
 def test_roster_matching_both_ways(fixtures, roster_path, tmp_path):
     results = make_results(40)
-    write_reports(results, tmp_path, roster=roster_path)
+    write_reports(ClassResults.from_json(results), tmp_path, roster=roster_path)
     roster = read_roster(roster_path)
     scores = {s["id"]: s["score"] for s in results["submissions"]}
 
@@ -136,24 +138,25 @@ def test_duplicate_submission_ids_are_refused_with_one_sentence(small, fixtures,
     small["submissions"].append(twin)
     with pytest.raises(ReportError, match=r"has the id 'alice' of submissions\[0\]; ids must "
                                           "be unique"):
-        write_reports(small, tmp_path, roster=fixtures / "roster_small.csv")
+        write_reports(ClassResults.from_json(small), tmp_path, roster=fixtures / "roster_small.csv")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_canvas_column_can_name_an_existing_assignment(small, fixtures, tmp_path):
-    write_reports(small, tmp_path, roster=fixtures / "roster_small.csv",
+    write_reports(ClassResults.from_json(small), tmp_path, roster=fixtures / "roster_small.csv",
                   canvas_column="Homework 3 (123456)")
     header = (tmp_path / "canvas.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "Student,ID,SIS User ID,SIS Login ID,Section,Homework 3 (123456)"
 
 
 def test_stale_pages_are_removed_and_lms_files_kept(small, fixtures, tmp_path):
-    write_reports(small, tmp_path, roster=fixtures / "roster_small.csv")
+    write_reports(ClassResults.from_json(small), tmp_path, roster=fixtures / "roster_small.csv")
     before = {n: (tmp_path / n).read_bytes()
               for n in ("canvas.csv", "gradescope.csv", "unmatched.csv")}
     small["submissions"] = small["submissions"][:2]
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    write_reports(small, tmp_path)  # regraded without roster: the LMS files are not touched
+    # Regraded without roster: the LMS files are not touched.
+    write_reports(ClassResults.from_json(small), tmp_path)
     for name, blob in before.items():
         assert (tmp_path / name).read_bytes() == blob
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == sorted(
@@ -166,7 +169,7 @@ def test_bad_roster_writes_nothing(small, tmp_path):
     roster.write_text("submission,name\nalice,A\n", encoding="utf-8")
     out = tmp_path / "out"
     with pytest.raises(ValueError, match="email"):
-        write_reports(small, out, roster=roster)
+        write_reports(ClassResults.from_json(small), out, roster=roster)
     assert not out.exists()
 
 
@@ -229,8 +232,8 @@ def test_read_roster_rejects_non_utf8(tmp_path):
 
 def test_load_results_round_trip(small, tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(small), encoding="utf-8")
-    assert load_results(tmp_path) == small
-    assert load_results(tmp_path / "results.json") == small
+    assert load_results(tmp_path).to_json() == small
+    assert load_results(tmp_path / "results.json").to_json() == small
 
 
 def test_load_results_absent(tmp_path):
@@ -258,7 +261,7 @@ def test_load_results_names_the_bad_field(edit, match, small, tmp_path):
     with pytest.raises(ReportError, match=match):
         load_results(tmp_path)
     with pytest.raises(ReportError, match=match):
-        write_reports(small, tmp_path / "out")
+        write_reports(ClassResults.from_json(small), tmp_path / "out")
 
 
 # ----------------------------------------------------------------------------- file names

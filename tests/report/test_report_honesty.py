@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from hw3 import report
+from hw3.grading.results import ClassResults
 from hw3.report.model import report_data
 from hw3.report.plots import item_figure, item_plot
 from hw3.report.stats import attention, case_stats
@@ -30,7 +31,7 @@ def _with_blank(n: int, seed: int = 5) -> dict:
 
 def test_discrimination_leaves_non_attempts_out_and_says_what_they_would_do():
     results = _with_blank(12)
-    data = report_data(results)
+    data = report_data(ClassResults.from_json(results))
     stats = {c.case.id: c for c in case_stats(data)}
     attempts = [s for s in results["submissions"] if s["id"] != "blank"]
     gains = []
@@ -50,9 +51,10 @@ def test_discrimination_leaves_non_attempts_out_and_says_what_they_would_do():
 
 def test_a_blank_submission_is_listed_under_attention(tmp_path):
     results = _with_blank(12)
-    items = dict((s.id, reasons) for s, reasons in attention(report_data(results)))
+    data = report_data(ClassResults.from_json(results))
+    items = dict((s.id, reasons) for s, reasons in attention(data))
     assert any("no case passed" in r for r in items["blank"])
-    report.write_reports(results, tmp_path)
+    report.write_reports(ClassResults.from_json(results), tmp_path)
     text = (tmp_path / "report.html").read_text()
     assert "left out of passing shares and discrimination" in text
 
@@ -60,13 +62,13 @@ def test_a_blank_submission_is_listed_under_attention(tmp_path):
 @pytest.mark.slow  # over 5 s here (--durations)
 def test_a_small_class_is_said_to_be_too_small(tmp_path):
     results = make_results(6, seed=2, odd=False)
-    report.write_reports(results, tmp_path)
+    report.write_reports(ClassResults.from_json(results), tmp_path)
     text = (tmp_path / "report.html").read_text()
     assert "too few for item analysis to mean much" in text
     assert "class too small to read (n = 6" in text
     assert '<span class="ok">good</span>' not in text  # nothing is read as good
     big = make_results(40, seed=2, odd=False)
-    report.write_reports(big, tmp_path / "big")
+    report.write_reports(ClassResults.from_json(big), tmp_path / "big")
     assert "too few for item analysis" not in (tmp_path / "big" / "report.html").read_text()
 
 
@@ -81,7 +83,7 @@ def test_public_and_hidden_cases_on_one_spot_both_show(tmp_path):
         for c in s["cases"]:
             if c["hidden"] and c["question"] in by_q:
                 c["passed"] = by_q[c["question"]]
-    data = report_data(results)
+    data = report_data(ClassResults.from_json(results))
     stats = case_stats(data)
     png = item_plot(stats).png
     from matplotlib import image
@@ -100,7 +102,7 @@ def test_negative_case_labels_never_pile_up():
     labels that do not overlap one another or leave the figure."""
     import dataclasses
 
-    stats = case_stats(report_data(make_results(30)))
+    stats = case_stats(report_data(ClassResults.from_json(make_results(30))))
     spots = [(0.5, -0.21)] * 3 + [(0.52, -0.22), (0.8, -0.4), (0.81, -0.41), (0.1, -0.05),
                                   (0.95, -0.6)]
     stats = [dataclasses.replace(c, passing=p, discrimination=d)

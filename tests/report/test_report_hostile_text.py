@@ -24,7 +24,7 @@ def results(tmp_path_factory) -> dict:
     """A class of unreadable files (nothing to run: no sandbox needed)."""
     subs = tmp_path_factory.mktemp("subs")
     (subs / "alice.ipynb").write_text("My answers are in the PDF\n")
-    return grade_paths([subs], Options(cache_dir=None))
+    return grade_paths([subs], Options(cache_dir=None)).to_json()
 
 
 @pytest.mark.parametrize("number", ["1e400", "-1e400", "Infinity", "-Infinity", "NaN",

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from hw3 import report
+from hw3.grading.results import ClassResults
 from hw3.report import safe_file_name, write_reports
 from hw3.report.model import report_data
 from hw3.report.stats import attention, case_stats
@@ -60,7 +61,7 @@ def _text(path: Path) -> str:
 def sample(tmp_path_factory, roster_path):
     out = tmp_path_factory.mktemp("sample")
     results = make_results(40)
-    write_reports(results, out, roster=roster_path)
+    write_reports(ClassResults.from_json(results), out, roster=roster_path)
     return results, out
 
 
@@ -168,7 +169,8 @@ def test_report_header_and_sections(sample):
 
 def test_attention_lists_every_reason(sample):
     results, out = sample
-    items = dict((s.id, reasons) for s, reasons in attention(report_data(results)))
+    data = report_data(ClassResults.from_json(results))
+    items = dict((s.id, reasons) for s, reasons in attention(data))
     assert set(items) == {"mystery", "alice", "carol"}
     assert items["mystery"] == ["status invalid: not a notebook: JSON error at line 1, column 1"]
     assert any(r.startswith("cell_timeout (cell 7)") for r in items["alice"])
@@ -180,7 +182,7 @@ def test_attention_lists_every_reason(sample):
 
 def test_item_analysis_matches_numpy():
     results = make_results(200, seed=11, odd=False)
-    data = report_data(results)
+    data = report_data(ClassResults.from_json(results))
     stats = {c.case.id: c for c in case_stats(data)}
     for cid, c in stats.items():
         passed = np.array([next(x["passed"] for x in s["cases"] if x["id"] == cid)
@@ -201,7 +203,7 @@ def test_item_analysis_matches_numpy():
 
 def test_failure_messages_are_counted(sample):
     results, _ = sample
-    data = report_data(results)
+    data = report_data(ClassResults.from_json(results))
     stats = {c.case.id: c for c in case_stats(data)}
     expected: Counter[str] = Counter()
     for s in results["submissions"]:
@@ -257,7 +259,7 @@ EDGE_KINDS = ["none", "one", "equal", "all_zero", "only_invalid", "zero_possible
 @pytest.mark.parametrize("kind", EDGE_KINDS)
 def test_edge_cases_render_without_nan(kind, tmp_path):
     results = _edge_results(kind)
-    write_reports(results, tmp_path)
+    write_reports(ClassResults.from_json(results), tmp_path)
     page = tmp_path / "report.html"
     text = _text(page)
     assert not re.search(r"\b(nan|NaN|inf|None)\b", text), kind
@@ -272,15 +274,15 @@ def test_edge_cases_render_without_nan(kind, tmp_path):
 
 @pytest.mark.slow  # over 5 s here (--durations)
 def test_edge_case_details(tmp_path):
-    write_reports(_edge_results("none"), tmp_path / "none")
+    write_reports(ClassResults.from_json(_edge_results("none")), tmp_path / "none")
     assert "No graded submission" in _text(tmp_path / "none" / "report.html")
     assert (tmp_path / "none" / "grades.csv").read_text(encoding="utf-8").count("\n") == 1
 
-    write_reports(_edge_results("equal"), tmp_path / "equal")
+    write_reports(ClassResults.from_json(_edge_results("equal")), tmp_path / "equal")
     text = _text(tmp_path / "equal" / "report.html")
     assert "everyone passes" in text and "Nothing to look at" in text
 
-    write_reports(_edge_results("zero_possible"), tmp_path / "zp")
+    write_reports(ClassResults.from_json(_edge_results("zero_possible")), tmp_path / "zp")
     row = re.search(r"<code>q3_1</code></td>(.*?)</tr>",
                     (tmp_path / "zp" / "report.html").read_text(encoding="utf-8"))
     assert row and row.group(1).count("—") == 3  # mean %, full marks, zero: undefined
@@ -290,7 +292,7 @@ def test_edge_case_details(tmp_path):
     rng = random.Random(0)
     two = with_submissions(_edge_results("none"), [
         make_submission("a", {"relu.zero": True}, rng=rng), make_submission("b", {}, rng=rng)])
-    write_reports(two, tmp_path / "two")
+    write_reports(ClassResults.from_json(two), tmp_path / "two")
     assert "too few submissions (under 3)" in _text(tmp_path / "two" / "report.html")
 
 
@@ -298,7 +300,7 @@ def test_edge_case_details(tmp_path):
 def test_report_rebuilds_from_results_json(tmp_path, fixtures):
     # What `hw3 report DIR` does: load results.json and write again; same bytes.
     results = json.loads((fixtures / "results_small.json").read_text(encoding="utf-8"))
-    write_reports(results, tmp_path)
+    write_reports(ClassResults.from_json(results), tmp_path)
     first = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     (tmp_path / "results.json").write_text(json.dumps(results), encoding="utf-8")
     write_reports(report.load_results(tmp_path), tmp_path)

@@ -8,6 +8,7 @@ import pytest
 
 from hw3.cases.variants import Config
 from hw3.grading.identity import resolve
+from hw3.grading.results import ClassResults
 from hw3.report import write_reports
 from tests.report._report_sample import make_results
 
@@ -25,7 +26,7 @@ def test_the_report_lists_mismatches_and_answers_right_for_a_named_classmate(
     alice["variant"] = {**resolve("S1000", "S1000").to_json(), "right_for_others": []}
     bob["variant"] = {**resolve("S1002", "S1001").to_json(),
                       "right_for_others": [{"student_id": "S1002", "questions": ["q4_4"]}]}
-    write_reports(results, tmp_path, roster_path)
+    write_reports(ClassResults.from_json(results), tmp_path, roster_path)
     page = html.unescape((tmp_path / "report.html").read_text())
     assert 'id="variants"' in page and "Id mismatches" in page
     section = page.split('id="variants"', 1)[1]
@@ -40,5 +41,5 @@ def test_the_report_lists_mismatches_and_answers_right_for_a_named_classmate(
 
 @pytest.mark.slow  # over 5 s here (--durations)
 def test_results_without_variants_have_no_variants_section(tmp_path):
-    write_reports(make_results(3, odd=False), tmp_path)
+    write_reports(ClassResults.from_json(make_results(3, odd=False)), tmp_path)
     assert 'id="variants"' not in (tmp_path / "report.html").read_text()

@@ -9,7 +9,6 @@ printed (``pytest -s``) and the benchmark compares the ranking with copydetect's
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
@@ -218,10 +217,9 @@ def test_grading_results_hook_uses_their_ids_and_outcomes(small: Path, tmp_path:
 
 
 def test_report_links_the_similarity_page(tmp_path: Path) -> None:
-    from hw3.report import write_reports
+    from hw3.report import load_results, write_reports
 
-    sample = json.loads((ROOT / "tests" / "report" / "fixtures" / "results_small.json")
-                        .read_text())
+    sample = load_results(ROOT / "tests" / "report" / "fixtures" / "results_small.json")
     write_reports(sample, tmp_path)
     assert 'href="similarity.html"' not in (tmp_path / "report.html").read_text()
     (tmp_path / "similarity.html").write_text("")

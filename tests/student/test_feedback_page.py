@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 from hw3.grading.registry import grader
+from hw3.grading.results import ClassResults
 from hw3.report import write_reports
 
 CASES = grader().cases
@@ -50,7 +51,7 @@ def _text(html: str) -> str:
 
 
 def test_feedback_shows_every_hidden_cases_points_and_the_hand_graded_explanations(tmp_path):
-    write_reports(_results(), tmp_path)
+    write_reports(ClassResults.from_json(_results()), tmp_path)
     html = (tmp_path / "feedback" / "ann.html").read_text(encoding="utf-8")
     text = _text(html)
     assert "graded by hand" in text
@@ -64,7 +65,7 @@ def test_feedback_shows_every_hidden_cases_points_and_the_hand_graded_explanatio
 
 
 def test_an_invalid_submission_shows_its_one_message(tmp_path):
-    write_reports(_results(), tmp_path)
+    write_reports(ClassResults.from_json(_results()), tmp_path)
     text = _text((tmp_path / "feedback" / "ben.html").read_text(encoding="utf-8"))
     assert "could not be graded" in text and "is not a notebook" in text
     assert "not graded" not in text and "hidden test" not in text

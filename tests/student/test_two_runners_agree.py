@@ -34,7 +34,7 @@ def redefined_after_check(tmp_path_factory):
 def test_otter_and_hw3_grade_give_the_final_definitions_the_same_scores(
         redefined_after_check, tmp_path):
     otter = otter_run(redefined_after_check, tmp_path / "otter")
-    ours = grade_paths([redefined_after_check], Options(workers=1, cache_dir=None))
+    ours = grade_paths([redefined_after_check], Options(workers=1, cache_dir=None)).to_json()
     hw3 = ours["submissions"][0]["questions"]
     assert otter["relu"]["score"] < otter["relu"]["possible"]  # the final relu, not the early one
     assert otter["sigmoid"]["score"] == otter["sigmoid"]["possible"]  # untouched: full marks

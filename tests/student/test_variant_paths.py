@@ -63,7 +63,7 @@ def test_hw3_grade_with_a_roster(tmp_path):
     (tmp_path / "alice.ipynb").write_text(notebook(ALICE))
     (tmp_path / "copy.ipynb").write_text(notebook(ALICE))  # Alice's notebook, handed in by Bob
     results = grade_paths([tmp_path], Options(workers=2, cache_dir=None,
-                                              roster_ids={"alice": ALICE, "copy": BOB}))
+                                              roster_ids={"alice": ALICE, "copy": BOB})).to_json()
     by_id = {e["id"]: e for e in results["submissions"]}
     check(by_id["alice"]["questions"], {})
     check(by_id["copy"]["questions"], lost_under(BOB, ALICE))

@@ -106,7 +106,7 @@ def run_grade(fixtures: Sequence[Fixture], root: Path, work: Path, workers: int 
 
     paths = write_notebooks(fixtures, root, work / "notebooks-grade", demos)
     results = grade_paths(list(paths.values()),
-                          Options(workers=workers, cache_dir=None, isolation=isolation))
+                          Options(workers=workers, cache_dir=None, isolation=isolation)).to_json()
     by_path = {Path(s["path"]).resolve(): s for s in results["submissions"]}
     outcomes = []
     for fx in fixtures:

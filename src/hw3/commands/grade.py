@@ -7,11 +7,16 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hw3.commands import missing_paths
 from hw3.grading import timeouts  # light: constants only
+
+if TYPE_CHECKING:
+    from hw3.grading.grade import Options
+    from hw3.grading.results import ClassResults, SubmissionResult
 
 HELP = "grade submissions (notebooks, export zips, folders)"
 
@@ -47,7 +52,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hw3.grading.grade import Interrupted, Options, grade_paths
+    from hw3.grading.grade import Interrupted, grade_paths
+    from hw3.layout import terminal_text
+    from hw3.sandbox import SandboxError
+
+    refused = _refuse_input(args)
+    if refused is not None:
+        return refused
+    options = _options(args)
+    if options is None:
+        return 2
+    if not _isolation_ok(args.isolation):
+        return 3
+    bar = _ProgressBar(quiet=args.quiet)
+    interrupted: Interrupted | None = None
+    try:
+        results = grade_paths(args.paths, options, progress=bar.update, on_total=bar.open,
+                              say=lambda line: print(f"hw3 grade: {terminal_text(line)}",
+                                                     file=sys.stderr))
+    except SandboxError as e:
+        print(f"hw3 grade: {e}", file=sys.stderr)
+        return 3
+    except Interrupted as e:
+        interrupted, results = e, e.results
+    finally:
+        bar.close()
+    if options.shard is not None:
+        from hw3.grading.shards import class_record
+
+        results = replace(results, shard=class_record(options.shard, args.paths,
+                                                      results.autograder))
+    # Interrupted: the finished results at once (reports take seconds: `hw3 report` makes them).
+    written = _write_results(results, args, reports=interrupted is None)
+    if interrupted is not None:
+        print(terminal_text(_interrupted_line(results, written, interrupted.cached, args.out)),
+              file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Grading threads may still be unwinding from their killed sandboxes; waiting for them
+        # (as a normal exit does) would take seconds. Their sandboxes die with them.
+        os._exit(130)
+    # Ids and paths are names students chose: no control character reaches the terminal, and
+    # the line prints even where stdout is strict UTF-8.
+    print(terminal_text(summary_line(results, args.roster) + f"; results in "
+                        f"{' and '.join(written)}"))
+    return 0
+
+
+def _refuse_input(args: argparse.Namespace) -> int | None:
+    """The exit status for arguments that cannot make a class (said in one sentence); None:
+    go on. Picks an earlier run's roster for ``--out`` without ``--roster``."""
     from hw3.grading.tree import find
     from hw3.layout import terminal_text
 
@@ -71,18 +125,23 @@ def run(args: argparse.Namespace) -> int:
         args.roster = choice.path
         if choice.note:
             print(f"hw3 grade: {choice.note}", file=sys.stderr)
+    return None
+
+
+def _options(args: argparse.Namespace) -> Options | None:
+    """The engine's options from the arguments; None: a bad --shard (said). A bad roster
+    stops the run here, before any grading; its ids say whose variant each is."""
+    from hw3.grading.grade import Options
+
     roster_ids: dict[str, str] = {}
     if args.roster is not None:
         from hw3.report import read_roster
 
-        # A bad roster stops the run before any grading; its ids say whose variant each is.
         roster_ids = {e.submission: e.student_id for e in read_roster(args.roster)
                       if e.student_id.strip()}
     options = Options(workers=max(1, args.workers), timeout=args.timeout,
                       cell_timeout=args.cell_timeout, isolation=args.isolation,
                       roster_ids=roster_ids)
-    if not _isolation_ok(args.isolation):
-        return 3
     if args.no_cache:
         options.cache_dir = None
     if args.shard is not None:
@@ -92,61 +151,41 @@ def run(args: argparse.Namespace) -> int:
             options.shard = Shard.parse(args.shard, args.shard_salt)
         except ValueError as e:
             print(f"hw3 grade: {e}", file=sys.stderr)
-            return 2
-    bar: Any = None  # made once the batch is read and its size is known
+            return None
+    return options
 
-    def on_total(n: int) -> None:
-        nonlocal bar
-        if not args.quiet:
+
+class _ProgressBar:
+    """A tqdm bar on stderr, made once the batch is read and its size is known."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
+
+    def open(self, n: int) -> None:
+        if not self.quiet:
             from tqdm import tqdm
 
-            bar = tqdm(total=n, unit="submission", desc="grading", file=sys.stderr)
+            self.bar = tqdm(total=n, unit="submission", desc="grading", file=sys.stderr)
 
-    def progress(k: int = 1) -> None:
-        if bar is not None:
-            bar.update(k)
+    def update(self, k: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(k)
 
-    from hw3.sandbox import SandboxError
-
-    interrupted: Interrupted | None = None
-    try:
-        results = grade_paths(args.paths, options, progress=progress, on_total=on_total,
-                              say=lambda line: print(f"hw3 grade: {terminal_text(line)}",
-                                                     file=sys.stderr))
-    except SandboxError as e:
-        print(f"hw3 grade: {e}", file=sys.stderr)
-        return 3
-    except Interrupted as e:
-        interrupted, results = e, e.results
-    finally:
-        if bar is not None:
-            bar.close()
-    if options.shard is not None:
-        from hw3.grading.shards import class_record
-
-        results["shard"] = class_record(options.shard, args.paths, results.get("autograder"))
-    # Interrupted: the finished results at once (reports take seconds: `hw3 report` makes them).
-    written = _write_results(results, args, reports=interrupted is None)
-    if interrupted is not None:
-        print(terminal_text(_interrupted_line(results, written, interrupted.cached, args.out)),
-              file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Grading threads may still be unwinding from their killed sandboxes; waiting for them
-        # (as a normal exit does) would take seconds. Their sandboxes die with them.
-        os._exit(130)
-    # Ids and paths are names students chose: no control character reaches the terminal, and
-    # the line prints even where stdout is strict UTF-8.
-    print(terminal_text(summary_line(results, args.roster) + f"; results in "
-                        f"{' and '.join(written)}"))
-    return 0
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
-def _write_results(results: dict, args: argparse.Namespace, reports: bool = True) -> list[str]:
+def _results_text(results: ClassResults) -> str:
+    return json.dumps(results.to_json(), indent=1) + "\n"
+
+
+def _write_results(results: ClassResults, args: argparse.Namespace,
+                   reports: bool = True) -> list[str]:
     written = []
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        args.json.write_text(_results_text(results))
         written.append(str(args.json))
     if args.out is not None:
         if reports:
@@ -154,16 +193,16 @@ def _write_results(results: dict, args: argparse.Namespace, reports: bool = True
             written.append(f"{args.out}/")
         else:
             args.out.mkdir(parents=True, exist_ok=True)
-            (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+            (args.out / "results.json").write_text(_results_text(results))
             written.append(str(args.out / "results.json"))
     return written
 
 
-def _interrupted_line(results: dict, written: list[str], cached: bool,
+def _interrupted_line(results: ClassResults, written: list[str], cached: bool,
                       out: Path | None) -> str:
     from hw3.report.text import plural
 
-    info = results["interrupted"]
+    info = results.interrupted or {}
     done, total = info["finished"], info["total"]
     kept = f"kept the {done} finished of {plural(total, 'submission')} in {' and '.join(written)}"
     if out is not None:
@@ -176,33 +215,34 @@ def _interrupted_line(results: dict, written: list[str], cached: bool,
     return f"hw3 grade: interrupted; {kept}; {rest}"
 
 
-def _names(entries: list[dict[str, Any]], limit: int = 5) -> str:
-    ids = [str(e.get("id") or Path(str(e.get("path", ""))).stem) for e in entries]
+def _names(entries: list[SubmissionResult], limit: int = 5) -> str:
+    ids = [e.id or Path(e.path).stem for e in entries]
     more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
     return ", ".join(ids[:limit]) + more
 
 
-def summary_line(results: dict, roster: Path | None = None) -> str:
+def summary_line(results: ClassResults, roster: Path | None = None) -> str:
     """One line for the end of a run: counts and mean, then every submission that needs a
     look by name: not graded, timed out, weakly isolated; and unmatched roster entries."""
+    from hw3.grading.results import Status
     from hw3.report.text import plural
 
-    subs = results["submissions"]
-    graded = [s for s in subs if s["status"] == "graded"]
+    subs = results.submissions
+    graded = [s for s in subs if s.graded]
     parts = [f"{plural(len(subs), 'submission')}, {len(graded)} graded"
-             + (f", mean {sum(s['score'] for s in graded) / len(graded):.1f}/"
-                f"{graded[0]['possible']:.0f}" if graded else "")]
-    for status in ("invalid", "error"):
-        bad = [s for s in subs if s["status"] == status]
+             + (f", mean {sum(s.score for s in graded) / len(graded):.1f}/"
+                f"{graded[0].possible:.0f}" if graded else "")]
+    for status in (Status.INVALID, Status.ERROR):
+        bad = [s for s in subs if s.status == status]
         if bad:
             parts.append(f"{status}: {_names(bad)}")
     timed_out = [s for s in graded if any(str(e.get("kind", "")).endswith("timeout")
-                                          for e in s.get("events", []))]
+                                          for e in s.events)]
     if timed_out:
         parts.append(f"timed out: {_names(timed_out)}")
-    weak = [s for s in graded if not str(s.get("isolation", "")).startswith("bubblewrap")]
+    weak = [s for s in graded if not str(s.isolation or "").startswith("bubblewrap")]
     if weak:
-        modes = sorted({str(s.get("isolation") or "unknown").split(" ")[0] for s in weak})
+        modes = sorted({str(s.isolation or "unknown").split(" ")[0] for s in weak})
         parts.append(f"weakly isolated ({', '.join(modes)}): {_names(weak)}")
     if roster is not None:
         from hw3.report import unmatched
@@ -235,14 +275,14 @@ def _isolation_ok(isolation: str) -> bool:
     return True
 
 
-def _write_out(results: dict, out: Path, roster: Path | None) -> None:
+def _write_out(typed: ClassResults, out: Path, roster: Path | None) -> None:
     from hw3.marking.merge import find_marks, say_provisional
     from hw3.report import write_reports
     from hw3.similarity import for_results
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    for_results(results, out, roster)  # similarity.html first: report.html links it
-    marks = find_marks(results, out, None)
-    write_reports(results, out, roster, marks=marks)
-    say_provisional(results, marks)
+    (out / "results.json").write_text(_results_text(typed))
+    for_results(typed.to_json(), out, roster)  # similarity.html first: report.html links it
+    marks = find_marks(typed, out, None)
+    write_reports(typed, out, roster, marks=marks)
+    say_provisional(typed, marks)

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     results = load_results(args.dir)
     roster = choose_roster(args.dir, args.roster)
-    for path in for_results(results, args.dir, roster.path):  # report.html links it
+    for path in for_results(results.to_json(), args.dir, roster.path):  # report.html links it
         print(path)
     marks = find_marks(results, args.dir, args.marks)
     written = write_reports(results, args.dir, roster.path, marks=marks)

@@ -16,9 +16,10 @@ import hmac
 import json
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from hw3.grading.results import Isolation, Status, SubmissionResult
 from hw3.grading.submission import Submission
 
 # The packages whose files decide a grade (code and data), relative to the hw3 package.
@@ -47,12 +48,7 @@ def default_cache_dir() -> Path:
 
 # Isolation modes from strongest to weakest; a result is served only to a run whose mode is no
 # stronger than the one it was graded under. Results graded with "none" are never cached.
-STRENGTH = {"bubblewrap": 2, "unprivileged-user": 1}
-
-
-def isolation_mode(isolation: str) -> str:
-    """The mode a result's ``isolation`` string names ("bubblewrap (reason)" -> "bubblewrap")."""
-    return isolation.split(" ", 1)[0].strip().lower() if isolation else ""
+STRENGTH: dict[str, int] = {Isolation.BUBBLEWRAP: 2, Isolation.UNPRIVILEGED_USER: 1}
 
 
 class Cache:
@@ -64,9 +60,12 @@ class Cache:
     students' uid cannot enter it. Every entry carries an HMAC made with a secret kept there
     (0600): a file written by anyone without it is never served. After a run with ``none`` the
     secret is replaced (``forget``), so entries forged while students' code ran unsandboxed are
-    never served either."""
+    never served either.
 
-    def __init__(self, folder: Path | None, key: str, mode: str = "bubblewrap"):
+    Results go in and come out as ``SubmissionResult``s; their JSON (the contract's) is this
+    module's business only."""
+
+    def __init__(self, folder: Path | None, key: str, mode: str = Isolation.BUBBLEWRAP):
         self.folder, self.key, self.mode = folder, key, mode
         if mode not in STRENGTH:
             self.folder = None  # nothing graded without a sandbox is ever reused
@@ -105,7 +104,7 @@ class Cache:
         msg = f"{self.key}:{mode}:{sub.digest}:".encode() + text.encode()
         return hmac.new(secret, msg, hashlib.sha256).hexdigest()
 
-    def get(self, sub: Submission) -> dict[str, Any] | None:
+    def get(self, sub: Submission) -> SubmissionResult | None:
         if self.folder is None or not sub.digest:
             return None
         secret = self._key(create=False)
@@ -124,20 +123,19 @@ class Cache:
                 text, mac = sealed["result"], sealed["mac"]
                 if not hmac.compare_digest(self._mac(secret, sub, mode, text), mac):
                     continue
-                cached = json.loads(text)
-            except (OSError, ValueError, KeyError, TypeError):
+                cached = SubmissionResult.from_json(json.loads(text))
+            except (OSError, ValueError, KeyError, TypeError):  # ResultsError is a ValueError
                 continue
-            if not isinstance(cached, dict) or isolation_mode(
-                    str(cached.get("isolation", ""))) != mode:
+            if Isolation.of(cached.isolation) != mode:
                 continue
             # The same content may sit under another name: the entry names this one.
-            return {**cached, "path": str(sub.path), "id": sub.id, "cached": True}
+            return replace(cached, path=str(sub.path), id=sub.id, cached=True)
         return None
 
-    def put(self, sub: Submission, result: dict[str, Any]) -> None:
-        mode = isolation_mode(str(result.get("isolation", "")))
-        if (self.folder is None or not sub.digest or result.get("status") == "error"
-                or mode not in STRENGTH):
+    def put(self, sub: Submission, result: SubmissionResult) -> None:
+        mode = Isolation.of(result.isolation)
+        if (self.folder is None or not sub.digest or result.status == Status.ERROR
+                or mode is None or mode not in STRENGTH):
             return
         try:
             secret = self._key(create=True)
@@ -145,7 +143,7 @@ class Cache:
             if secret is None or folder is None:
                 return
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            text = json.dumps(result)
+            text = json.dumps(result.to_json())
             path = folder / f"{sub.digest}.json"
             tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
@@ -165,13 +163,13 @@ class Cache:
 
     def taint(self) -> None:
         """Before students' code runs unsandboxed: should this run die before ``forget``, the
-        next run forgets instead (see ``untaint``)."""
+        next run forgets instead (see ``forget_if_tainted``)."""
         if self.folder is not None:
             with contextlib.suppress(OSError):
                 self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
                 (self.folder / "tainted").touch()
 
-    def untaint(self) -> None:
+    def forget_if_tainted(self) -> None:
         """Forget everything if a run without a sandbox did not finish cleaning up."""
         if self.folder is not None and (self.folder / "tainted").exists():
             self.forget()

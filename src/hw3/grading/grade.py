@@ -4,11 +4,14 @@
              -> execute them in a sandboxed child, which runs the probes (``execute``)
              -> the probes' data, encoded plain data (``probe_data``)
              -> judge it here, in trusted judge processes (``judge_probes``)
-             -> record one result entry, the contract's JSON (``record``), cached by submission
-                and autograder (``hw3.grading.cache``).
+             -> record one typed result (``record``: a ``SubmissionResult``), cached by
+                submission and autograder (``hw3.grading.cache``).
 
-``grade_one`` is that way for one readable submission; ``grade_paths`` runs it for a class:
-cached and unreadable submissions first, then the rest on a few sandboxes at once.
+``grade_one`` is that way for one readable submission; ``grade_paths`` runs it for a class
+(``discover``, ``read_all``: cached and unreadable submissions first, then ``Sandboxes``: the
+rest on a few sandboxes at once) and returns ``ClassResults``. Results become JSON only at the
+edges: the cache, results.json, Gradescope's and PrairieLearn's files, the CSV files. Nothing
+here prints: what the instructor should hear goes to the ``say`` callback.
 """
 
 from __future__ import annotations
@@ -17,12 +20,11 @@ import dataclasses
 import datetime as dt
 import hashlib
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +40,15 @@ from hw3.grading.results import (
     CaseDef,
     CaseResult,
     ClassResults,
+    Isolation,
     QuestionDef,
     QuestionScore,
     Scores,
+    Status,
     SubmissionResult,
     questions_json,
 )
-from hw3.grading.stored import fit_entry
+from hw3.grading.stored import fit
 from hw3.grading.submission import Submission, read, strip_otter_cells, unique_ids
 from hw3.grading.tree import Found, find, first_of_each
 from hw3.grading.variant_answers import expected_with
@@ -104,23 +108,18 @@ def scores(verdicts: dict[str, Verdict]) -> Scores:
     return Scores(total, possible, questions, case_rows)
 
 
-def score(verdicts: dict[str, Verdict]) -> dict[str, Any]:
-    """``scores`` as JSON: score, possible, questions and cases."""
-    return scores(verdicts).to_json()
-
-
-def unreadable(sub: Submission) -> dict[str, Any]:
+def unreadable(sub: Submission) -> SubmissionResult:
     """The entry of a submission that could not be read: every question at zero."""
-    return SubmissionResult(str(sub.path), sub.id, "invalid", sub.problem, scores({}),
-                            explanations={}).to_json()
+    return SubmissionResult(str(sub.path), sub.id, Status.INVALID, sub.problem, scores({}),
+                            explanations={})
 
 
-def internal_error(sub: Submission, error: BaseException) -> dict[str, Any]:
+def internal_error(sub: Submission, error: BaseException) -> SubmissionResult:
     return SubmissionResult(
-        str(sub.path), sub.id, "error",
+        str(sub.path), sub.id, Status.ERROR,
         "The grader failed on this submission; please tell your instructor "
         f"({type(error).__name__}: {str(error)[:300]}).",
-        scores({}), explanations=sub.explanations).to_json()
+        scores({}), explanations=sub.explanations)
 
 
 # ----------------------------------------------------------------------------- one submission
@@ -135,7 +134,7 @@ def identity_of(sub: Submission, roster: str | None = None,
 
 def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
               judges: JudgePool | None = None, identity: Identity | None = None,
-              class_ids: Iterable[str] | None = None) -> dict[str, Any]:
+              class_ids: Iterable[str] | None = None) -> SubmissionResult:
     """Grade one readable submission in ``worker``'s sandbox, judged by ``judges`` (budgeted
     processes; None: in this process, unbounded, for trusted data only) against the variant of
     ``identity`` (default: the notebook's own id); ``class_ids``: the other students, whose
@@ -146,8 +145,9 @@ def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
     probes = probe_data(run)
     verdicts, notes = judge_probes(probes, expected, judges, who.student_id)
     entry = record(sub, run, probes, verdicts, notes, time.monotonic() - start, who)
-    entry["variant"]["right_for_others"] = right_for_others(probes, who.student_id,
-                                                            class_ids or ())
+    assert entry.variant is not None  # record() always says whose variant it graded with
+    entry.variant["right_for_others"] = right_for_others(probes, who.student_id,
+                                                         class_ids or ())
     return entry
 
 
@@ -189,7 +189,7 @@ def judge_in_process(probes: dict[str, str], expected: dict[str, Any]) -> dict[s
 
 def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
            verdicts: dict[str, Verdict], notes: list[str], seconds: float,
-           identity: Identity | None = None) -> dict[str, Any]:
+           identity: Identity | None = None) -> SubmissionResult:
     """The submission's result entry: scores, what happened while it ran, and messages."""
     result = scores(verdicts)
     events = list(run.get("events", []))
@@ -198,11 +198,10 @@ def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
     messages = [e.get("message", "") for e in events] + sub.notes + [who.note()]
     if len(probes) < len(grader().cases):
         messages.append("Some checks could not run because the notebook stopped first.")
-    return fit_entry(SubmissionResult(
-        str(sub.path), sub.id, "graded", " ".join(m for m in messages if m), result, events,
-        cells=run.get("cells", []), isolation=run.get("isolation", ""),
-        seconds=round(seconds, 3), explanations=sub.explanations,
-        variant=who.to_json()).to_json())
+    return fit(SubmissionResult(
+        str(sub.path), sub.id, Status.GRADED, " ".join(m for m in messages if m), result,
+        events, cells=run.get("cells", []), isolation=run.get("isolation", ""),
+        seconds=round(seconds, 3), explanations=sub.explanations, variant=who.to_json()))
 
 
 # ----------------------------------------------------------------------------- a class
@@ -211,134 +210,196 @@ def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
 def grade_paths(paths: Iterable[Path | Found], options: Options | None = None,
                 progress: Callable[[int], Any] | None = None,
                 on_total: Callable[[int], Any] | None = None,
-                say: Callable[[str], Any] | None = None) -> dict[str, Any]:
+                say: Callable[[str], Any] | None = None) -> ClassResults:
     """Grade every file under ``paths`` (``hw3.grading.tree.find``; a ``Found`` as it is);
-    one entry per file, in discovery order. ``say`` gets one sentence for the instructor when
-    ids had to be made unique."""
-    from hw3.grading.jail import payload
-    from hw3.sandbox import Limits, Worker, requested_mode
-
+    one entry per file, in discovery order. ``say`` gets a sentence for the instructor when
+    ids had to be made unique or the cache cannot be used (library code never prints);
+    ``progress`` one tick per submission done, ``on_total`` the number to do. Ctrl-C raises
+    ``Interrupted`` with what finished."""
     options = options or Options()
-    mode = requested_mode(options.isolation)
-    mode = "bubblewrap" if mode == "auto" else mode  # auto never falls back: it is bubblewrap
-    found: list[Found] = []
-    for p in paths:
-        found += [p] if isinstance(p, Found) else find([Path(p)])
-    found = first_of_each(found)
-    named = unique_ids([f.path for f in found])  # over the whole class, sharded or not
-    ids = named.ids
-    if named.renamed and say is not None:
-        say(named.sentence())
-    if options.shard is not None:
-        mine = set(options.shard.select([f.path for f in found], ids))
-        found = [f for f in found if f.path in mine]
+    tell = say or (lambda _line: None)
+    mode = run_mode(options)
+    found, ids = discover(paths, options, tell)
     files = [f.path for f in found]
     if on_total:
         on_total(len(files))
     expected = expected_data()
     key = autograder_key()
-    cache = results_cache(options, key, mode)
+    cache = results_cache(options, key, mode, tell)
     everyone = Cache(options.cache_dir, "")  # the whole cache folder, whatever the key
-    everyone.untaint()
+    everyone.forget_if_tainted()
     results, todo = read_all(found, ids, cache, progress, options)
     # Everyone whose variant a submission's answers are compared with: the roster's ids and
     # the ids the notebooks declare.
     class_ids = sorted({*options.roster_ids.values(), *(declared_id(s.cells) for _, s in todo)}
                        - {""})
+    sandboxes = Sandboxes.start(options, mode, len(todo), everyone)
 
-    limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
-    n = max(1, min(options.workers, len(todo)))
-    if mode == "unprivileged-user":
-        n = 1  # every job runs as the same host uid: two at once could signal each other
-    # Sandboxes boot in the background (a few seconds: imports and warm-up) while this process
-    # pays its judges' first-use costs. Workers are made here, in the long-lived main thread,
-    # and lent to the grading threads one submission at a time.
-    workers: list[Any] = []
-    judges: JudgePool | None = None
+    def grade(sub: Submission, worker: Any) -> SubmissionResult:
+        return grade_one(sub, worker, expected, sandboxes.judges,
+                         identity_of(sub, options.roster_ids.get(sub.id),
+                                     options.gradescope_id), class_ids)
+
+    def finish(extra: dict[str, Any] | None = None) -> ClassResults:
+        return class_results(key, [results[i] for i in range(len(files)) if i in results],
+                             sandboxes.describe(), extra)
+
     try:
-        for _ in range(n if todo else 0):
-            workers.append(Worker(limits, isolation=options.isolation, payload=payload()))
-        # Judges run in their own budgeted process (hw3.grading.judging), which warms up meanwhile.
-        judges = JudgePool(n, options.judge_budget) if todo else None
-        if mode == "none" and workers:
-            everyone.taint()
-        for w in workers:
-            w.start()  # a sandbox that cannot start stops the run here, before any grading
-    except BaseException:  # SandboxError, or Ctrl-C while they start: none is left behind
-        for w in workers:
-            w.close()
-        if judges is not None:
-            judges.close()
-        raise
-    sandbox = workers[0].describe() if workers else {}
-    free: queue.Queue[Any] = queue.Queue()
-    for w in workers:
-        free.put(w)
-    stopping = threading.Event()  # set on Ctrl-C: what runs then is cut short, never kept
+        sandboxes.grade_all(todo, grade, cache, results, progress)
+    except KeyboardInterrupt:
+        sandboxes.kill()  # what runs is dropped, its sandbox killed now, not waited for
+        partial = finish({"finished": len(results), "total": len(files),
+                          "not_graded": [clean_text(str(files[i])) for i in range(len(files))
+                                         if i not in results]})
+        raise Interrupted(partial, cached=options.cache_dir is not None) from None
+    finally:
+        sandboxes.close()
+    return finish()
 
-    def work(sub: Submission) -> dict[str, Any] | None:
-        worker = free.get()
+
+def run_mode(options: Options) -> str:
+    """The isolation this run asks of its sandboxes (``auto`` never falls back: bubblewrap)."""
+    from hw3.sandbox import requested_mode
+
+    mode = requested_mode(options.isolation)
+    return Isolation.BUBBLEWRAP if mode == Isolation.AUTO else mode
+
+
+def discover(paths: Iterable[Path | Found], options: Options, say: Callable[[str], Any]
+             ) -> tuple[list[Found], dict[Path, str]]:
+    """Every file to grade (this shard's part, if sharded), and each file's unique id (made
+    unique over the whole class, sharded or not)."""
+    found: list[Found] = []
+    for p in paths:
+        found += [p] if isinstance(p, Found) else find([Path(p)])
+    found = first_of_each(found)
+    named = unique_ids([f.path for f in found])
+    if named.renamed:
+        say(named.sentence())
+    if options.shard is not None:
+        mine = set(options.shard.select([f.path for f in found], named.ids))
+        found = [f for f in found if f.path in mine]
+    return found, named.ids
+
+
+def class_results(key: str, entries: list[SubmissionResult], sandbox: dict[str, Any],
+                  interrupted: dict[str, Any] | None = None) -> ClassResults:
+    """The run's results, with their text made UTF-8-safe (file names that are not UTF-8,
+    lone surrogates) once, on their way out."""
+    typed = ClassResults(
+        ASSIGNMENT, key, dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        question_defs(), entries, manual=manual_summary(), sandbox=sandbox,
+        interrupted=interrupted)
+    return ClassResults.from_json(clean_json(typed.to_json()))
+
+
+@dataclass
+class Sandboxes:
+    """The run's sandboxes (``hw3.sandbox.Worker``) and judges (``JudgePool``), lent to the
+    grading threads one submission at a time."""
+
+    workers: list[Any]
+    judges: JudgePool | None
+    mode: str
+    everyone: Cache  # the whole cache: marked tainted while students' code runs unsandboxed
+    free: queue.Queue[Any] = field(default_factory=queue.Queue)
+    stopping: threading.Event = field(default_factory=threading.Event)  # Ctrl-C: keep nothing
+    pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def start(cls, options: Options, mode: str, todo: int, everyone: Cache) -> Sandboxes:
+        """Boot the sandboxes (a few seconds: imports and warm-up, in the background) while
+        this process pays its judges' first-use costs; none for nothing to do. A sandbox that
+        cannot start stops the run here, before any grading, and leaves none behind."""
+        from hw3.grading.jail import payload
+        from hw3.sandbox import Limits, Worker
+
+        limits = Limits(cell_seconds=options.cell_timeout, total_seconds=options.timeout)
+        n = max(1, min(options.workers, todo))
+        if mode == Isolation.UNPRIVILEGED_USER:
+            n = 1  # every job runs as the same host uid: two at once could signal each other
+        # Workers are made here, in the long-lived main thread.
+        self = cls([], None, mode, everyone)
         try:
-            result = grade_one(sub, worker, expected, judges,
-                               identity_of(sub, options.roster_ids.get(sub.id),
-                                           options.gradescope_id), class_ids)
+            for _ in range(n if todo else 0):
+                self.workers.append(Worker(limits, isolation=options.isolation,
+                                           payload=payload()))
+            # Judges run in their own budgeted process (hw3.grading.judging), warming up now.
+            self.judges = JudgePool(n, options.judge_budget) if todo else None
+            if mode == Isolation.NONE and self.workers:
+                everyone.taint()
+            for w in self.workers:
+                w.start()
+        except BaseException:  # SandboxError, or Ctrl-C while they start
+            self.close()
+            raise
+        for w in self.workers:
+            self.free.put(w)
+        return self
+
+    def describe(self) -> dict[str, Any]:
+        """How the sandboxes were isolated (the results' ``sandbox``)."""
+        return self.workers[0].describe() if self.workers else {}
+
+    def grade_all(self, todo: list[tuple[int, Submission]],
+                  grade: Callable[[Submission, Any], SubmissionResult], cache: Cache,
+                  results: dict[int, SubmissionResult],
+                  progress: Callable[[int], Any] | None) -> None:
+        """Grade ``todo`` on the sandboxes, a thread each; each result into ``results`` (by
+        index) and the cache as it finishes. On Ctrl-C what finished is kept."""
+        self.pool = ThreadPoolExecutor(max_workers=max(1, len(self.workers)),
+                                       thread_name_prefix="hw3-grade")
+        futures = {self.pool.submit(self._work, sub, grade, cache): i for i, sub in todo}
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                if result is not None:
+                    results[futures[future]] = result
+                if progress:
+                    progress(1)
+        except KeyboardInterrupt:
+            self.stopping.set()
+            for future, i in futures.items():
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    result = future.result()
+                    if result is not None:
+                        results[i] = result
+            raise
+
+    def _work(self, sub: Submission, grade: Callable[[Submission, Any], SubmissionResult],
+              cache: Cache) -> SubmissionResult | None:
+        worker = self.free.get()
+        try:
+            result = grade(sub, worker)
         except Exception as e:  # noqa: BLE001 - one submission's failure is its own entry
-            return None if stopping.is_set() else internal_error(sub, e)
+            return None if self.stopping.is_set() else internal_error(sub, e)
         finally:
-            free.put(worker)
-        if stopping.is_set():
+            self.free.put(worker)
+        if self.stopping.is_set():
             return None
         cache.put(sub, result)
         return result
 
-    def summary(entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
-        # Entries stay dicts (as the cache keeps them): checked here, once, on their way out,
-        # with their text made UTF-8-safe (file names that are not UTF-8, lone surrogates).
-        return clean_json(ClassResults(
-            ASSIGNMENT, key, dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            question_defs(), [SubmissionResult.from_json(entries[i]) for i in range(len(files))
-                              if i in entries],
-            manual=manual_summary(), sandbox=sandbox).to_json())
-
-    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hw3-grade")
-    futures: dict[Any, int] = {}
-    try:
-        futures = {pool.submit(work, sub): i for i, sub in todo}
-        for future in as_completed(futures):
-            result = future.result()
-            if result is not None:
-                results[futures[future]] = result
-            if progress:
-                progress(1)
-    except KeyboardInterrupt:
-        # Keep what finished, drop what runs (its sandbox is killed now, not waited for).
-        stopping.set()
-        for future, i in futures.items():
-            if future.done() and not future.cancelled() and future.exception() is None:
-                result = future.result()
-                if result is not None:
-                    results[i] = result
-        pool.shutdown(wait=False, cancel_futures=True)
-        for w in workers:
+    def kill(self) -> None:
+        """Ctrl-C: stop what runs now (a verdict in progress is not kept: no need to wait)."""
+        self.stopping.set()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        for w in self.workers:
             w.kill()
-        if judges is not None:
-            judges.close(wait=0)  # a verdict in progress is not kept: no need to wait for it
-        partial = summary(results)
-        partial["interrupted"] = {
-            "finished": len(results), "total": len(files),
-            "not_graded": [clean_text(str(files[i])) for i in range(len(files))
-                           if i not in results]}
-        raise Interrupted(partial, cached=options.cache_dir is not None) from None
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for w in workers:
+        if self.judges is not None:
+            self.judges.close(wait=0)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        for w in self.workers:
             w.close()
-        if judges is not None:
-            judges.close()
-        if mode == "none" and workers:
+        if self.judges is not None:
+            self.judges.close()
+        if self.mode == Isolation.NONE and self.workers:
             # Students' code could write anywhere this user can, the cache included.
-            everyone.untaint()
-    return summary(results)
+            self.everyone.forget_if_tainted()
 
 
 def expected_data() -> dict[str, Any]:
@@ -350,37 +411,39 @@ def expected_data() -> dict[str, Any]:
     return expected
 
 
-def results_cache(options: Options, key: str, mode: str) -> Cache:
+def results_cache(options: Options, key: str, mode: str,
+                  say: Callable[[str], Any] = lambda _line: None) -> Cache:
     """This run's cache: a cached result also depends on the limits and on the isolation it was
-    graded under (the Cache keeps one folder per isolation mode actually used)."""
+    graded under (the Cache keeps one folder per isolation mode actually used). ``say`` hears
+    why a cache folder is not used."""
     settings = f"{options.timeout}:{options.cell_timeout}"
     cache_dir = options.cache_dir
     if cache_dir is not None and _visible_in_sandbox(cache_dir):
-        print(f"hw3: not using the cache in {cache_dir}: the sandbox shows that folder to "
-              "students' code", file=sys.stderr)
+        say(f"not using the cache in {cache_dir}: the sandbox shows that folder to students' "
+            "code")
         cache_dir = None
     return Cache(cache_dir, hashlib.sha256(f"{key}:{settings}".encode()).hexdigest(), mode)
 
 
 def read_all(files: list[Found], ids: dict[Path, str], cache: Cache,
              progress: Callable[[int], Any] | None, options: Options | None = None
-             ) -> tuple[dict[int, dict[str, Any]], list[tuple[int, Submission]]]:
+             ) -> tuple[dict[int, SubmissionResult], list[tuple[int, Submission]]]:
     """Read every file: the entries already known (unreadable, or cached for the same
     authoritative id) by index, and the submissions still to grade."""
-    results: dict[int, dict[str, Any]] = {}
+    results: dict[int, SubmissionResult] = {}
     todo: list[tuple[int, Submission]] = []
+    opts = options or Options(cache_dir=None)
     for i, found in enumerate(files):
         sub = read(found, ids[found.path])
         hit = cache.get(sub) if sub.readable else None
-        opts = options or Options(cache_dir=None)
-        if hit is not None and not same_identity(hit.get("variant"), identity_of(
+        if hit is not None and not same_identity(hit.variant, identity_of(
                 sub, opts.roster_ids.get(sub.id), opts.gradescope_id)):
             hit = None  # graded for another id (the roster changed): grade it again
         if not sub.readable:
             results[i] = unreadable(sub)
         elif hit is not None:
             # Explanations are read here, not graded: a cached grade gets them afresh.
-            results[i] = fit_entry({**hit, "explanations": sub.explanations})
+            results[i] = fit(replace(hit, explanations=sub.explanations))
         else:
             todo.append((i, sub))
             continue
@@ -390,11 +453,11 @@ def read_all(files: list[Found], ids: dict[Path, str], cache: Cache,
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C while grading. ``results`` has the shape of ``grade_paths``' return with the
-    submissions finished before it only, and ``results["interrupted"]`` says what is missing;
-    ``cached``: the finished ones are also in the cache."""
+    """Ctrl-C while grading. ``results`` are ``grade_paths``' with the submissions finished
+    before it only, and ``results.interrupted`` says what is missing; ``cached``: the finished
+    ones are also in the cache."""
 
-    def __init__(self, results: dict[str, Any], cached: bool):
+    def __init__(self, results: ClassResults, cached: bool):
         super().__init__("interrupted")
         self.results, self.cached = results, cached
 

@@ -410,6 +410,7 @@ def grade_folder(root: Path, timeout: float, requested: str,
     "sid" or "email"; no such file: the notebook's own id)."""
     from hw3.grading.grade import Options, grade_paths, questions_summary
     from hw3.grading.identity import gradescope_id
+    from hw3.grading.results import questions_json
     from hw3.grading.submission import read
     from hw3.grading.tree import find
 
@@ -422,7 +423,7 @@ def grade_folder(root: Path, timeout: float, requested: str,
     if not sub.readable:  # nothing of it runs: no sandbox needed to say why
         from hw3.grading.grade import unreadable
 
-        return Upload(unreadable(sub), None, questions)
+        return Upload(unreadable(sub).to_json(), None, questions)
     isolation = choose_isolation(root, requested, folders)
     if isolation.mode is None:
         return Upload(None, isolation, questions)
@@ -432,7 +433,7 @@ def grade_folder(root: Path, timeout: float, requested: str,
     graded = grade_paths(subs, Options(workers=1, timeout=timeout, cache_dir=None,
                                        isolation=isolation.mode, judge_budget=GRADESCOPE_JUDGING,
                                        gradescope_id=submitter))
-    return Upload(graded["submissions"][0], isolation, graded["questions"])
+    return Upload(graded.submissions[0].to_json(), isolation, questions_json(graded.questions))
 
 
 def grade_upload(root: Path, timeout: float, requested: str, config: dict[str, Any],

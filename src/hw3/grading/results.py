@@ -17,6 +17,7 @@ field added in one place is read, checked and written in the same screenful.
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,34 @@ MAX_NUMBER = 1e12
 
 class ResultsError(ValueError):
     """``results.json`` (or the dict given) does not have the expected shape."""
+
+
+# ----------------------------------------------------------------------------- vocabularies
+
+
+class Status(enum.StrEnum):
+    """What became of one submission (a result's ``status``; grades.csv's ``status`` column)."""
+
+    GRADED = "graded"  # it could be read, and was run and judged (its score may still be 0)
+    INVALID = "invalid"  # it could not be read (no notebook, a broken zip, ...): all 0
+    ERROR = "error"  # the grader itself failed on it: every question 0, never cached
+
+
+class Isolation(enum.StrEnum):
+    """How students' code was confined (``--isolation``; the first word of a result's
+    ``isolation``, which may add a reason: "bubblewrap (asked for by name)")."""
+
+    AUTO = "auto"  # asked for only: means bubblewrap, and never falls back to weaker
+    BUBBLEWRAP = "bubblewrap"  # namespaces, seccomp, cgroups: the safe default
+    UNPRIVILEGED_USER = "unprivileged-user"  # another uid, no namespaces (root, no bwrap)
+    NONE = "none"  # not confined at all: asked for by name, said in every result, never cached
+
+    @classmethod
+    def of(cls, isolation: str | None) -> Isolation | None:
+        """The mode a result's ``isolation`` text names ("bubblewrap (why)" -> BUBBLEWRAP);
+        None: no such mode."""
+        word = isolation.split(" ", 1)[0].strip().lower() if isolation else ""
+        return cls(word) if word in cls._value2member_map_ else None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -136,6 +165,24 @@ def questions_from_json(qs: Any) -> list[QuestionDef]:
     return out
 
 
+@dataclass(frozen=True)
+class ManualQuestion:
+    """A hand-graded question (the results' ``manual``), marked in ``hw3 mark``."""
+
+    name: str
+    possible: float
+    prompt: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A submission's answer to a hand-graded question, as collected (``hw3.marking.collect``)."""
+
+    text: str = ""
+    found: bool = False  # its answer cell was found in the notebook
+    truncated: bool = False  # cut to the stored size
+
+
 # ----------------------------------------------------------------------------- one submission
 
 
@@ -201,13 +248,13 @@ class Scores:
 
 @dataclass
 class SubmissionResult:
-    """One submission's entry. ``status``: graded (it could be read), invalid or error.
-    ``cells``, ``explanations`` and ``cached`` are absent (None) where the grader does not
-    write them (unreadable submissions; fresh results)."""
+    """One submission's entry (``status``: see ``Status``). ``cells``, ``explanations`` and
+    ``cached`` are absent (None) where the grader does not write them (unreadable submissions;
+    fresh results)."""
 
     path: str
     id: str
-    status: str
+    status: Status
     message: str
     scores: Scores
     events: list[dict[str, Any]] = field(default_factory=list)  # kind, cell, message
@@ -238,10 +285,18 @@ class SubmissionResult:
 
     @property
     def graded(self) -> bool:
-        return self.status == "graded"
+        return self.status == Status.GRADED
+
+    def explanation(self, question: str) -> Explanation:
+        """Its answer to the hand-graded ``question`` (empty if none was collected)."""
+        e = (self.explanations or {}).get(question)
+        if not isinstance(e, Mapping):
+            return Explanation()
+        return Explanation(str(e.get("text") or ""), bool(e.get("found")),
+                           bool(e.get("truncated")))
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "id": self.id, "status": self.status,
+        out: dict[str, Any] = {"path": self.path, "id": self.id, "status": self.status.value,
                                "message": self.message, **self.scores.to_json(),
                                "events": [dict(e) for e in self.events]}
         if self.cells is not None:
@@ -274,17 +329,10 @@ class SubmissionResult:
         status = s.get("status")
         if not isinstance(status, str) or not status:
             raise ResultsError(f"results: {where}.status must be a non-empty string")
-        sq = s.get("questions", {})
-        if not isinstance(sq, Mapping):
-            raise ResultsError(f"results: {where}.questions must be an object")
-        _bounded(sq, MAX_ITEMS, f"{where}.questions")
-        questions = {}
-        for name, v in sq.items():
-            if not isinstance(v, Mapping):
-                raise ResultsError(f"results: {where}.questions.{name} must be an object")
-            questions[str(name)] = QuestionScore(
-                _float(v.get("score"), f"{where}.questions.{name}.score"),
-                _float(v.get("possible"), f"{where}.questions.{name}.possible"))
+        if status not in Status._value2member_map_:
+            raise ResultsError(f"results: {where}.status must be one of "
+                               f"{', '.join(Status)}, got {status[:40]!r}")
+        questions = _question_scores(s.get("questions", {}), where)
         cases = s.get("cases", []) or []
         events = s.get("events", []) or []
         if not isinstance(cases, list) or not all(isinstance(c, Mapping) for c in cases):
@@ -303,7 +351,8 @@ class SubmissionResult:
         scores = Scores(_need_number(s, "score", where), _need_number(s, "possible", where),
                         questions, [CaseResult.from_json(c, f"{where}.cases[{i}]")
                                     for i, c in enumerate(cases)])
-        return cls(path=path, id=sub_id, status=status, message=str(s.get("message") or ""),
+        return cls(path=path, id=sub_id, status=Status(status),
+                   message=str(s.get("message") or ""),
                    scores=scores, events=[dict(e) for e in events],
                    isolation=None if isolation is None else str(isolation),
                    seconds=_float(s.get("seconds"), f"{where}.seconds"),
@@ -314,9 +363,23 @@ class SubmissionResult:
 
     def grades_row(self, questions: Sequence[str]) -> list[str]:
         """grades.csv's cells: id, status, total, possible and each question's score."""
-        return [self.id, self.status, csv_number(self.score), csv_number(self.possible),
+        return [self.id, self.status.value, csv_number(self.score), csv_number(self.possible),
                 *(csv_number(self.questions[n].score if n in self.questions else None)
                   for n in questions)]
+
+
+def _question_scores(sq: Any, where: str) -> dict[str, QuestionScore]:
+    if not isinstance(sq, Mapping):
+        raise ResultsError(f"results: {where}.questions must be an object")
+    _bounded(sq, MAX_ITEMS, f"{where}.questions")
+    questions = {}
+    for name, v in sq.items():
+        if not isinstance(v, Mapping):
+            raise ResultsError(f"results: {where}.questions.{name} must be an object")
+        questions[str(name)] = QuestionScore(
+            _float(v.get("score"), f"{where}.questions.{name}.score"),
+            _float(v.get("possible"), f"{where}.questions.{name}.possible"))
+    return questions
 
 
 # ----------------------------------------------------------------------------- a class
@@ -336,6 +399,19 @@ class ClassResults:
     manual: dict[str, Any] | None = None
     sandbox: dict[str, Any] | None = None
     interrupted: dict[str, Any] | None = None
+    # ``hw3 grade --shard``'s record of its part (``hw3.grading.shards``), and ``hw3 merge``'s
+    # note of what it joined; None: absent.
+    shard: dict[str, Any] | None = None
+    merged: dict[str, Any] | None = None
+
+    def manual_questions(self) -> list[ManualQuestion]:
+        """The hand-graded questions whose points are a number, in the results' order."""
+        out = []
+        for name, q in (self.manual or {}).items():
+            p = q.get("possible") if isinstance(q, Mapping) else None
+            if isinstance(p, (int, float)) and not isinstance(p, bool):
+                out.append(ManualQuestion(str(name), float(p), str(q.get("prompt", ""))))
+        return out
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -347,8 +423,9 @@ class ClassResults:
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         out["submissions"] = [s.to_json() for s in self.submissions]
-        if self.interrupted is not None:
-            out["interrupted"] = self.interrupted
+        for key in ("interrupted", "shard", "merged"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     @classmethod
@@ -385,12 +462,13 @@ class ClassResults:
             return dict(v) if isinstance(v, Mapping) else None
 
         return cls(text("assignment"), text("autograder"), text("generated"), questions,
-                   submissions, obj("manual"), obj("sandbox"), obj("interrupted"))
+                   submissions, obj("manual"), obj("sandbox"), obj("interrupted"),
+                   obj("shard"), obj("merged"))
 
 
-def load_results(out_dir: Path) -> dict:
-    """Read ``out_dir/results.json`` (``out_dir`` may also name the file itself), checked by
-    ``ClassResults.from_json``; the dict as read is returned.
+def load_results(out_dir: Path) -> ClassResults:
+    """Read ``out_dir/results.json`` (``out_dir`` may also name the file itself) into
+    ``ClassResults`` (``ClassResults.from_json``: the one validator).
 
     Raises FileNotFoundError if it is absent and ResultsError (a ValueError) if it is not JSON
     or lacks the fields the reports need."""
@@ -418,8 +496,7 @@ def load_results(out_dir: Path) -> dict:
     except ValueError as exc:  # an integer of thousands of digits; NaN or Infinity
         raise ResultsError(f"{path} holds a number that is not a finite number of usual size "
                            f"({str(exc)[:100]})") from None
-    ClassResults.from_json(results)  # fail here, with the field named, not half-way through
-    return results
+    return ClassResults.from_json(results)  # fails with the field named, before anything
 
 
 def _no_constant(name: str) -> Any:
@@ -494,7 +571,7 @@ def gradescope_json(entry: SubmissionResult | None, questions: Sequence[Question
         return out
     out["score"] = gradescope_score(entry, config)
     message = entry.message
-    if entry.status != "graded":
+    if entry.status != Status.GRADED:
         message = f"Your submission could not be graded: {message}"
     out["output"] = message
     hidden_visibility = "after_published" if config["show_hidden"] else "hidden"

@@ -13,9 +13,11 @@ sentence, shards that overlap, leave a shard out, or disagree on any of them.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from hw3.grading.results import ClassResults, SubmissionResult
 
 MAX_SHARDS = 100_000
 
@@ -81,23 +83,43 @@ def _where(i: int, names: list[str]) -> str:
     return names[i] if i < len(names) else f"shard input {i + 1}"
 
 
-def merge(parts: list[dict[str, Any]], names: list[str] | None = None) -> dict[str, Any]:
+def merge(parts: list[ClassResults], names: list[str] | None = None) -> ClassResults:
     """One result set from shard results (each as ``hw3 grade --shard`` wrote it), in the
     class's discovery order, as one run over the whole class would have written it; raises
     ShardError with one sentence if they do not make exactly one whole class."""
     names = names or []
     if not parts:
         raise ShardError("nothing to merge: give every shard's output folder")
+    records = _records(parts, names)
+    _check_same_run(records, names)
+    first = records[0]
+    by_id = _entries_by_id(parts, names)
+    class_ids = [str(x) for x in first["class"]]
+    _check_whole_class(class_ids, by_id)
+    queues = {x: iter(got) for x, got in by_id.items()}
+    return replace(parts[0], shard=None,
+                   generated=max(p.generated or "" for p in parts),
+                   submissions=[next(queues[x]) for x in class_ids],
+                   merged={"shards": first["count"], "salt": first["salt"]})
+
+
+def _records(parts: list[ClassResults], names: list[str]) -> list[dict[str, Any]]:
+    """Each part's shard record; a part graded without --shard, or interrupted, is refused."""
     records = []
     for i, part in enumerate(parts):
-        rec = part.get("shard")
+        rec = part.shard
         if not isinstance(rec, dict) or not isinstance(rec.get("class"), list):
             raise ShardError(f"{_where(i, names)} was not graded with --shard I/N: it has no "
                              "shard record")
-        if part.get("interrupted"):
+        if part.interrupted:
             raise ShardError(f"{_where(i, names)} was interrupted before it finished: grade "
                              f"shard {rec.get('index')}/{rec.get('count')} again")
         records.append(rec)
+    return records
+
+
+def _check_same_run(records: list[dict[str, Any]], names: list[str]) -> None:
+    """One autograder, count, salt and class; each shard once; none missing."""
     first = records[0]
     for i, rec in enumerate(records[1:], 1):
         for key, what in (("autograder", "another autograder (rebuilt or changed between "
@@ -119,18 +141,27 @@ def merge(parts: list[dict[str, Any]], names: list[str] | None = None) -> dict[s
         raise ShardError(f"shard{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(f'{m}/{count}' for m in missing[:10])} "
                          f"{'are' if len(missing) > 1 else 'is'} missing: merge all {count}")
+
+
+def _entries_by_id(parts: list[ClassResults], names: list[str]
+                   ) -> dict[str, list[SubmissionResult]]:
+    """Every entry by id; an id in two shards is refused (the shards overlap)."""
     # Ids are unique but for clashes assign_ids cannot part (same folder and file names in
     # two places): equal ids hash alike, so they sit in one shard, in the class's order.
-    by_id: dict[str, list[dict[str, Any]]] = {}
+    by_id: dict[str, list[SubmissionResult]] = {}
     home: dict[str, int] = {}
     for i, part in enumerate(parts):
-        for entry in part.get("submissions", []):
-            sub_id = str(entry.get("id"))
-            if home.setdefault(sub_id, i) != i:
-                raise ShardError(f"submission {sub_id} is in both {_where(home[sub_id], names)} "
-                                 f"and {_where(i, names)}: the shards overlap")
-            by_id.setdefault(sub_id, []).append(entry)
-    class_ids = [str(x) for x in first["class"]]
+        for entry in part.submissions:
+            if home.setdefault(entry.id, i) != i:
+                raise ShardError(f"submission {entry.id} is in both "
+                                 f"{_where(home[entry.id], names)} and {_where(i, names)}: "
+                                 "the shards overlap")
+            by_id.setdefault(entry.id, []).append(entry)
+    return by_id
+
+
+def _check_whole_class(class_ids: list[str], by_id: dict[str, list[SubmissionResult]]) -> None:
+    """Exactly the class's submissions, each as many times as the class has its id."""
     wanted: dict[str, int] = {}
     for x in class_ids:
         wanted[x] = wanted.get(x, 0) + 1
@@ -142,9 +173,3 @@ def merge(parts: list[dict[str, Any]], names: list[str] | None = None) -> dict[s
         more = " and more" if len(which) > 5 else ""
         raise ShardError(f"the shards {what} {', '.join(which[:5])}{more}; grade those shards "
                          "again")
-    queues = {x: iter(got) for x, got in by_id.items()}
-    merged = {k: v for k, v in parts[0].items() if k not in ("submissions", "shard")}
-    merged["generated"] = max(str(p.get("generated", "")) for p in parts)
-    merged["submissions"] = [next(queues[x]) for x in class_ids]
-    merged["merged"] = {"shards": count, "salt": first["salt"]}
-    return merged

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hw3.grading.results import SubmissionResult
 from hw3.layout import cut_to_size, stored_size
 
 # One submission's entry, as results.json stores it: an honest one takes about 50 kB, so a
@@ -59,3 +60,10 @@ def fit_entry(entry: dict[str, Any], limit: int = MAX_ENTRY_BYTES) -> dict[str, 
         if stored_size(entry) <= limit:
             break
     return entry
+
+
+def fit(result: SubmissionResult, limit: int = MAX_ENTRY_BYTES) -> SubmissionResult:
+    """``fit_entry`` for a typed result: the same result if it fits, else its cut copy."""
+    entry = result.to_json()
+    fitted = fit_entry(entry, limit)
+    return result if fitted is entry else SubmissionResult.from_json(fitted)

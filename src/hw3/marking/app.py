@@ -17,11 +17,13 @@ import hmac
 import json
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hw3.grading.results import ClassResults
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -30,25 +32,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import (
-    JSONResponse,
-    PlainTextResponse,
-    RedirectResponse,
-    Response,
-)
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hw3.layout import clean_json
+from hw3.marking.guard import HEADERS, Guard
 from hw3.marking.render import render_markdown
 from hw3.marking.store import DB_NAME, MarksError, Store, marks_csv, parse_marks_csv
 
 MAX_BODY = 2 * 2**20
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
-           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-           "Cache-Control": "no-store"}
 
 
 @dataclass
@@ -71,24 +64,21 @@ class Question:
 class Class:
     """The graded class's manual questions and answers, from ``DIR/results.json``."""
 
-    def __init__(self, folder: Path, results: dict[str, Any], secret: str):
-        manual = results["manual"]
-        subs = [s for s in results["submissions"] if s.get("status") == "graded"]
-        self.ids = [str(s.get("id")) for s in subs]
+    def __init__(self, folder: Path, results: ClassResults, secret: str):
+        subs = [s for s in results.submissions if s.graded]
+        self.ids = [s.id for s in subs]
         self.questions: dict[str, Question] = {}
-        for name, q in manual.items():
+        for q in results.manual_questions():
             answers = []
             for s in subs:
-                e = (s.get("explanations") or {}).get(name) or {}
-                key = hmac.new(secret.encode(), f"{name}\0{s['id']}".encode(),
+                e = s.explanation(q.name)
+                key = hmac.new(secret.encode(), f"{q.name}\0{s.id}".encode(),
                                hashlib.sha256).hexdigest()[:16]
-                answers.append(Answer(key, str(s["id"]), str(e.get("text") or ""),
-                                      bool(e.get("found")), bool(e.get("truncated"))))
+                answers.append(Answer(key, s.id, e.text, e.found, e.truncated))
             # Anonymous order: by the opaque key (not by name), different per question, the
             # same every time the app starts on this folder.
             answers.sort(key=lambda a: a.key)
-            self.questions[name] = Question(name, float(q.get("possible", 0)),
-                                            str(q.get("prompt", "")), answers)
+            self.questions[q.name] = Question(q.name, q.possible, q.prompt, answers)
         self.possible = {n: q.possible for n, q in self.questions.items()}
 
     def answer(self, question: str, key: str) -> Answer:
@@ -100,31 +90,78 @@ class Class:
 
 
 def make_app(folder: Path, token: str, port: int) -> Starlette:
-    folder = Path(folder)
-    db_path = folder / DB_NAME
+    """The marking app for the graded class in ``folder``, served on 127.0.0.1:``port`` and
+    guarded (``hw3.marking.guard``) by ``token``."""
     from hw3.grading.results import load_results
 
-    results = load_results(folder)  # first: bad input gets one sentence and changes nothing
-    if not isinstance(results.get("manual"), dict) or not results["manual"]:
+    folder = Path(folder)
+    # First: bad input gets one sentence and changes nothing.
+    results = load_results(folder)
+    if not results.manual:
         raise ValueError(f"{folder}/results.json has no hand-graded questions: grade again "
                          "with this version of hw3 (hw3 grade ... --out DIR)")
-    with Store(db_path) as store:  # made (WAL, tables) once, before the first request
+    with Store(folder / DB_NAME) as store:  # made (WAL, tables) once, before the first request
         klass = Class(folder, results, store.secret())
-    env = Environment(loader=PackageLoader("hw3.marking", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
-    cookie = f"hw3-mark-{port}"
+    m = Marking(folder, klass, token)
+    routes = [
+        Route("/", m.index),
+        Route("/q/{question}", m.question_page),
+        Route("/export.csv", m.export_csv),
+        Route("/api/q/{question}", m.get_state),
+        Route("/api/apply", m.apply, methods=["POST"]),
+        Route("/api/comment", m.comment, methods=["POST"]),
+        Route("/api/items", m.add_item, methods=["POST"]),
+        Route("/api/items/{item:int}", m.edit_item, methods=["POST"]),
+        Route("/api/import", m.import_csv, methods=["POST"]),
+        Mount("/static", StaticFiles(packages=[("hw3.marking", "static")]), name="static"),
+    ]
 
-    def page(name: str, **context: Any) -> Response:
-        html = env.get_template(name).render(token=token, **context)
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    app = Starlette(routes=routes,
+                    middleware=[Middleware(BaseHTTPMiddleware, dispatch=Guard(token, port))],
+                    exception_handlers={MarksError: bad_input})
+    app.state.klass = klass
+    return app
+
+
+class Marking:
+    """The app's handlers: pages, the CSV export and the changes. Each change is one
+    transaction in the store, answered with the question's new state."""
+
+    def __init__(self, folder: Path, klass: Class, token: str):
+        self.folder, self.klass, self.token = folder, klass, token
+        self.db_path = folder / DB_NAME
+        self.env = Environment(loader=PackageLoader("hw3.marking", "templates"),
+                               autoescape=select_autoescape(default=True,
+                                                            default_for_string=True))
+
+    # -- helpers
+    def page(self, name: str, **context: Any) -> Response:
+        html = self.env.get_template(name).render(token=self.token, **context)
         return Response(html, media_type="text/html; charset=utf-8")
 
-    def state(question: str) -> dict[str, Any]:
-        q = klass.questions[question]
-        with Store(db_path, create=False) as store:
+    def store(self) -> Store:
+        return Store(self.db_path, create=False)
+
+    def marks(self) -> dict[str, Any]:
+        with self.store() as store:
+            return store.marks(self.klass.possible)
+
+    def progress(self, marks: dict[str, Any], questions: list[str]) -> dict[str, int]:
+        ids = self.klass.ids
+        done = sum(1 for sub in ids for q in questions
+                   if (m := marks.get(sub, {}).get(q)) is not None and m.marked)
+        return {"marked": done, "total": len(ids) * len(questions)}
+
+    def state(self, question: str) -> dict[str, Any]:
+        """A question's rubric, each answer's mark, comment and items, and the progress."""
+        q = self.klass.questions[question]
+        with self.store() as store:
             items = store.items(question)
             applied = store.applied(question)
-            marks = store.marks(klass.possible)
+            marks = store.marks(self.klass.possible)
         answers = {}
         for a in q.answers:
             m = marks.get(a.sub, {}).get(question)
@@ -133,121 +170,95 @@ def make_app(folder: Path, token: str, port: int) -> Starlette:
                               "applied": applied.get(a.sub, [])}
         return {"question": question, "possible": q.possible,
                 "items": [{"id": i.id, "points": i.points, "text": i.text} for i in items],
-                "answers": answers, "progress": _progress(marks, [question]),
-                "overall": _progress(marks, list(klass.questions))}
+                "answers": answers, "progress": self.progress(marks, [question]),
+                "overall": self.progress(marks, list(self.klass.questions))}
 
-    def _progress(marks: dict, questions: list[str]) -> dict[str, int]:
-        total = len(klass.ids) * len(questions)
-        done = sum(1 for sub in klass.ids for q in questions
-                   if (m := marks.get(sub, {}).get(q)) is not None and m.marked)
-        return {"marked": done, "total": total}
-
-    async def body_json(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise MarksError("request too large")
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise MarksError("the request is not JSON") from None
-        if not isinstance(data, dict):
-            raise MarksError("the request is not a JSON object")
-        return clean_json(data)  # "\ud800" in JSON: SQLite and the pages need UTF-8
-
-    def need_question(name: object) -> str:
-        if not isinstance(name, str) or name not in klass.questions:
+    def need_question(self, name: object) -> str:
+        if not isinstance(name, str) or name not in self.klass.questions:
             raise MarksError("no such question")
         return name
 
-    # -- pages
-    def index(request: Request) -> Response:
-        with Store(db_path, create=False) as store:
-            marks = store.marks(klass.possible)
-        # Prompts rendered as the question pages render them (Markdown and math), not raw.
-        rows = [(q, _progress(marks, [q.name]), Markup(render_markdown(q.prompt)))
-                for q in klass.questions.values()]
-        return page("index.html", rows=rows, overall=_progress(marks, list(klass.questions)),
-                    folder=str(folder))
+    async def change(self, question: str, step: Callable[[Store], object]) -> Response:
+        """Run ``step`` in one transaction (off the event loop); answer the new state."""
+        def run() -> dict[str, Any]:
+            with self.store() as store:
+                step(store)
+            return self.state(question)
+        return JSONResponse(await run_in_threadpool(run))
 
-    def question_page(request: Request) -> Response:
+    # -- pages
+    def index(self, request: Request) -> Response:
+        marks = self.marks()
+        # Prompts rendered as the question pages render them (Markdown and math), not raw.
+        rows = [(q, self.progress(marks, [q.name]), Markup(render_markdown(q.prompt)))
+                for q in self.klass.questions.values()]
+        return self.page("index.html", rows=rows,
+                         overall=self.progress(marks, list(self.klass.questions)),
+                         folder=str(self.folder))
+
+    def question_page(self, request: Request) -> Response:
         name = request.path_params["question"]
-        if name not in klass.questions:
+        if name not in self.klass.questions:
             return PlainTextResponse("No such question.", status_code=404, headers=HEADERS)
-        q = klass.questions[name]
-        reveal = request.query_params.get("reveal") == "1"
-        names = list(klass.questions)
+        q = self.klass.questions[name]
+        names = list(self.klass.questions)
         i = names.index(name)
         cards = [(n, a, Markup(render_markdown(a.text)) if a.text else None)
                  for n, a in enumerate(q.answers, start=1)]
-        return page("question.html", q=q, cards=cards, reveal=reveal,
-                    prompt=Markup(render_markdown(q.prompt)),
-                    prev=names[i - 1] if i else None,
-                    next=names[i + 1] if i + 1 < len(names) else None)
+        return self.page("question.html", q=q, cards=cards,
+                         reveal=request.query_params.get("reveal") == "1",
+                         prompt=Markup(render_markdown(q.prompt)),
+                         prev=names[i - 1] if i else None,
+                         next=names[i + 1] if i + 1 < len(names) else None)
 
-    def export_csv(request: Request) -> Response:
-        with Store(db_path, create=False) as store:
-            marks = store.marks(klass.possible)
-        text = marks_csv(list(klass.questions), klass.ids, marks)
+    def export_csv(self, request: Request) -> Response:
+        text = marks_csv(list(self.klass.questions), self.klass.ids, self.marks())
         return Response(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="marks.csv"'})
 
-    # -- changes (each one transaction in the store; the answer is the question's new state)
-    async def get_state(request: Request) -> Response:
-        name = need_question(request.path_params["question"])
-        return JSONResponse(await run_in_threadpool(state, name))
+    # -- changes
+    async def get_state(self, request: Request) -> Response:
+        name = self.need_question(request.path_params["question"])
+        return JSONResponse(await run_in_threadpool(self.state, name))
 
-    async def apply(request: Request) -> Response:
+    async def apply(self, request: Request) -> Response:
         data = await body_json(request)
-        q = need_question(data.get("question"))
-        a = klass.answer(q, str(data.get("answer")))
+        q = self.need_question(data.get("question"))
+        a = self.klass.answer(q, str(data.get("answer")))
         item = data.get("item")
         if not isinstance(item, int) or isinstance(item, bool):
             raise MarksError("item must be a rubric item's number")
+        return await self.change(
+            q, lambda store: store.set_applied(a.sub, q, item, bool(data.get("on"))))
 
-        def run() -> dict[str, Any]:
-            with Store(db_path, create=False) as store:
-                store.set_applied(a.sub, q, item, bool(data.get("on")))
-            return state(q)
-        return JSONResponse(await run_in_threadpool(run))
-
-    async def comment(request: Request) -> Response:
+    async def comment(self, request: Request) -> Response:
         data = await body_json(request)
-        q = need_question(data.get("question"))
-        a = klass.answer(q, str(data.get("answer")))
+        q = self.need_question(data.get("question"))
+        a = self.klass.answer(q, str(data.get("answer")))
+        return await self.change(
+            q, lambda store: store.set_comment(a.sub, q, str(data.get("comment", ""))))
 
-        def run() -> dict[str, Any]:
-            with Store(db_path, create=False) as store:
-                store.set_comment(a.sub, q, str(data.get("comment", "")))
-            return state(q)
-        return JSONResponse(await run_in_threadpool(run))
-
-    async def add_item(request: Request) -> Response:
+    async def add_item(self, request: Request) -> Response:
         data = await body_json(request)
-        q = need_question(data.get("question"))
+        q = self.need_question(data.get("question"))
+        return await self.change(
+            q, lambda store: store.add_item(q, data.get("points"), str(data.get("text", ""))))
 
-        def run() -> dict[str, Any]:
-            with Store(db_path, create=False) as store:
-                store.add_item(q, data.get("points"), str(data.get("text", "")))
-            return state(q)
-        return JSONResponse(await run_in_threadpool(run))
-
-    async def edit_item(request: Request) -> Response:
+    async def edit_item(self, request: Request) -> Response:
         data = await body_json(request)
-        q = need_question(data.get("question"))
+        q = self.need_question(data.get("question"))
         item_id = int(request.path_params["item"])
 
-        def run() -> dict[str, Any]:
-            with Store(db_path, create=False) as store:
-                if item_id not in {i.id for i in store.items(q)}:
-                    raise MarksError("no such rubric item")
-                if data.get("delete"):
-                    store.delete_item(item_id)
-                else:
-                    store.edit_item(item_id, data.get("points"), str(data.get("text", "")))
-            return state(q)
-        return JSONResponse(await run_in_threadpool(run))
+        def step(store: Store) -> None:
+            if item_id not in {i.id for i in store.items(q)}:
+                raise MarksError("no such rubric item")
+            if data.get("delete"):
+                store.delete_item(item_id)
+            else:
+                store.edit_item(item_id, data.get("points"), str(data.get("text", "")))
+        return await self.change(q, step)
 
-    async def import_csv(request: Request) -> Response:
+    async def import_csv(self, request: Request) -> Response:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             raise MarksError("the marks file is too large")
@@ -255,65 +266,25 @@ def make_app(folder: Path, token: str, port: int) -> Starlette:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise MarksError("the marks file is not UTF-8 text") from None
-        scores = parse_marks_csv(text, klass.possible, klass.ids)
+        scores = parse_marks_csv(text, self.klass.possible, self.klass.ids)
 
         def run() -> int:
-            with Store(db_path, create=False) as store:
+            with self.store() as store:
                 return store.import_scores(scores)
         return JSONResponse({"imported": await run_in_threadpool(run)})
 
-    async def guard(request: Request,
-                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        def refuse(why: str) -> Response:
-            return PlainTextResponse(why, status_code=403, headers=HEADERS)
 
-        if request.headers.get("host", "") not in hosts:
-            return refuse("Wrong host: open the address hw3 mark printed.")
-        given = request.query_params.get("token")
-        if given is not None and request.method == "GET":
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                return refuse("Wrong token: open the address hw3 mark printed.")
-            # Swap the token for a cookie and drop it from the address bar and history.
-            rest = urlencode([(k, v) for k, v in request.query_params.multi_items()
-                              if k != "token"])
-            resp = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), 303)
-            resp.set_cookie(cookie, token, httponly=True, samesite="strict", path="/")
-            return resp
-        if not hmac.compare_digest(request.cookies.get(cookie, "").encode(), token.encode()):
-            return refuse("This marking app needs the address with its token that hw3 mark "
-                          "printed.")
-        if request.method not in ("GET", "HEAD"):
-            origin = request.headers.get("origin", "")
-            if origin not in {f"http://{h}" for h in hosts} or origin != \
-                    f"http://{request.headers.get('host')}":
-                return refuse("Refused: the request does not come from this marking app.")
-            if not hmac.compare_digest(request.headers.get("x-hw3-token", "").encode(),
-                                       token.encode()):
-                return refuse("Refused: the request lacks the app's token header.")
-        response = await call_next(request)
-        for k, v in HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
-
-    routes = [
-        Route("/", index),
-        Route("/q/{question}", question_page),
-        Route("/export.csv", export_csv),
-        Route("/api/q/{question}", get_state),
-        Route("/api/apply", apply, methods=["POST"]),
-        Route("/api/comment", comment, methods=["POST"]),
-        Route("/api/items", add_item, methods=["POST"]),
-        Route("/api/items/{item:int}", edit_item, methods=["POST"]),
-        Route("/api/import", import_csv, methods=["POST"]),
-        Mount("/static", StaticFiles(packages=[("hw3.marking", "static")]), name="static"),
-    ]
-    async def bad_input(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-
-    app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)],
-                    exception_handlers={MarksError: bad_input})
-    app.state.klass = klass
-    return app
+async def body_json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise MarksError("request too large")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise MarksError("the request is not JSON") from None
+    if not isinstance(data, dict):
+        raise MarksError("the request is not a JSON object")
+    return clean_json(data)  # "\ud800" in JSON: SQLite and the pages need UTF-8
 
 
 def serve(folder: Path, port: int = 0, token: str | None = None,

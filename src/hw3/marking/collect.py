@@ -75,13 +75,34 @@ def find_explanations(raw_cells: Sequence[Any],
     (LaTeX included) as written, cut to ``MAX_ANSWER_CHARS`` (then ``truncated``)."""
     qs = list(load_manual() if questions is None else questions)
     cells = _cells(raw_cells)
+    where = _prompt_cells(qs, cells)
+    out: dict[str, Any] = {}
+    for qi, q in enumerate(qs):
+        entry = {"text": "", "found": qi in where, "answered": False, "truncated": False}
+        out[q.name] = entry
+        if qi not in where:
+            continue
+        parts = _answer_parts(cells, where[qi], set(where.values()), q.prompt.strip())
+        text = "\n\n".join(c for c in (_clean(x) for x in parts) if c)
+        entry["answered"] = bool(text)
+        if len(text) > MAX_ANSWER_CHARS:
+            text, entry["truncated"] = text[:MAX_ANSWER_CHARS], True
+        kept = cut_to_size(text, MAX_ANSWER_BYTES)
+        if kept != text:
+            text, entry["truncated"] = kept, True
+        entry["text"] = text
+    return out
+
+
+def _prompt_cells(qs: Sequence[ManualQuestion], cells: list[tuple[str, str, bool]]
+                  ) -> dict[int, int]:
+    """Each question's prompt cell (question index -> cell index), found in order: by the
+    whole prompt, else its first line, else its bold label."""
     norm = [_norm(t) if k == "markdown" else "" for k, t, _ in cells]
     prompts = [_norm(q.prompt) for q in qs]
     firsts = [_norm(q.prompt.strip().split("\n", 1)[0]) for q in qs]
     labels = [_norm(m.group(0)) if (m := _LABEL.match(q.prompt.strip())) else "" for q in qs]
-
-    # 1. the prompt cells, in order
-    where: dict[int, int] = {}  # question index -> prompt cell index
+    where: dict[int, int] = {}
     start = 0
     for qi, (full, first, label) in enumerate(zip(prompts, firsts, labels)):
         hit = None
@@ -94,47 +115,37 @@ def find_explanations(raw_cells: Sequence[Any],
         if hit is not None:
             where[qi] = hit
             start = hit + 1
-    prompt_cells = set(where.values())
+    return where
 
-    out: dict[str, Any] = {}
-    for qi, q in enumerate(qs):
-        entry = {"text": "", "found": qi in where, "answered": False, "truncated": False}
-        out[q.name] = entry
-        if qi not in where:
-            continue
-        p = where[qi]
-        parts: list[str] = []
-        end = None
-        for j in range(p + 1, min(len(cells), p + 1 + WINDOW)):
-            kind, text, _ = cells[j]
-            if j in prompt_cells:
-                break  # another question's prompt, but no marker: fall back on position
-            if BEGIN in text:
-                end = j
-                break
-            if END in text:
-                before = text.split(END, 1)[0]  # a student may type above the marker
-                if kind == "markdown" and _clean(before):
-                    parts.append(before)
-                end = j
-                break
-            if kind == "markdown":
-                parts.append(text)
-        if end is None:  # no marker: the answer is the cell right after the prompt
-            nxt = cells[p + 1] if p + 1 < len(cells) else ("", "", False)
-            parts = [nxt[1]] if nxt[0] == "markdown" and (nxt[2] or not
-                                                          nxt[1].lstrip().startswith("#")) else []
-        # text typed into the prompt cell itself, below the prompt
-        own = cells[p][1]
-        tail = own.split(q.prompt.strip(), 1)[1] if q.prompt.strip() in own else ""
-        if _clean(tail.replace(END, "")):
-            parts.insert(0, tail.split(END, 1)[0])
-        text = "\n\n".join(c for c in (_clean(x) for x in parts) if c)
-        entry["answered"] = bool(text)
-        if len(text) > MAX_ANSWER_CHARS:
-            text, entry["truncated"] = text[:MAX_ANSWER_CHARS], True
-        kept = cut_to_size(text, MAX_ANSWER_BYTES)
-        if kept != text:
-            text, entry["truncated"] = kept, True
-        entry["text"] = text
-    return out
+
+def _answer_parts(cells: list[tuple[str, str, bool]], p: int, prompt_cells: set[int],
+                  prompt: str) -> list[str]:
+    """The Markdown written for the question whose prompt is cell ``p``: between the answer
+    markers, else the cell right after the prompt; and any text typed below the prompt."""
+    parts: list[str] = []
+    end = None
+    for j in range(p + 1, min(len(cells), p + 1 + WINDOW)):
+        kind, text, _ = cells[j]
+        if j in prompt_cells:
+            break  # another question's prompt, but no marker: fall back on position
+        if BEGIN in text:
+            end = j
+            break
+        if END in text:
+            before = text.split(END, 1)[0]  # a student may type above the marker
+            if kind == "markdown" and _clean(before):
+                parts.append(before)
+            end = j
+            break
+        if kind == "markdown":
+            parts.append(text)
+    if end is None:  # no marker: the answer is the cell right after the prompt
+        nxt = cells[p + 1] if p + 1 < len(cells) else ("", "", False)
+        parts = [nxt[1]] if nxt[0] == "markdown" and (nxt[2] or not
+                                                      nxt[1].lstrip().startswith("#")) else []
+    # text typed into the prompt cell itself, below the prompt
+    own = cells[p][1]
+    tail = own.split(prompt, 1)[1] if prompt in own else ""
+    if _clean(tail.replace(END, "")):
+        parts.insert(0, tail.split(END, 1)[0])
+    return parts

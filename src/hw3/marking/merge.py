@@ -19,36 +19,23 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from hw3.grading.results import ClassResults, SubmissionResult
 from hw3.marking.render import render_markdown
 from hw3.marking.store import Mark, Marks, load_marks, marks_from_csv
 from hw3.report.text import disp, pct, plural
 
 
-def manual_possible(results: Mapping[str, Any]) -> dict[str, float]:
-    manual = results.get("manual")
-    if not isinstance(manual, Mapping):
-        return {}
-    out = {}
-    for name, q in manual.items():
-        p = q.get("possible") if isinstance(q, Mapping) else None
-        if isinstance(p, (int, float)) and not isinstance(p, bool):
-            out[str(name)] = float(p)
-    return out
+def manual_possible(results: ClassResults) -> dict[str, float]:
+    return {q.name: q.possible for q in results.manual_questions()}
 
 
-def _ids(results: Mapping[str, Any]) -> list[str]:
-    subs = results.get("submissions")
-    return [str(s.get("id")) for s in subs if isinstance(s, Mapping)] if isinstance(
-        subs, list) else []
-
-
-def find_marks(results: Mapping[str, Any], folder: Path, csv_path: Path | None) -> Marks | None:
+def find_marks(results: ClassResults, folder: Path, csv_path: Path | None) -> Marks | None:
     """The marks to merge: ``csv_path``'s if given, else the folder's database, else none."""
     possible = manual_possible(results)
     if not possible:
         return None
     if csv_path is not None:
-        return marks_from_csv(csv_path, possible, _ids(results))
+        return marks_from_csv(csv_path, possible, [s.id for s in results.submissions])
     return load_marks(folder, possible)
 
 
@@ -59,22 +46,15 @@ class Manual:
     questions: list[tuple[str, float, str]]  # name, possible, prompt
     marks: Marks
     graded: set[str]  # ids of submissions with answers to mark
-    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> explanations
+    answers: dict[str, SubmissionResult] = field(default_factory=dict)  # id -> its result
 
     @classmethod
-    def of(cls, results: Mapping[str, Any], marks: Marks | None) -> Manual | None:
-        possible = manual_possible(results)
-        if not possible:
+    def of(cls, results: ClassResults, marks: Marks | None) -> Manual | None:
+        questions = [(q.name, q.possible, q.prompt) for q in results.manual_questions()]
+        if not questions:
             return None
-        manual = results["manual"]
-        questions = [(n, p, str(manual[n].get("prompt", ""))) for n, p in possible.items()]
-        graded, answers = set(), {}
-        for s in results.get("submissions", []):
-            if isinstance(s, Mapping) and s.get("status") == "graded":
-                graded.add(str(s.get("id")))
-                e = s.get("explanations")
-                answers[str(s.get("id"))] = dict(e) if isinstance(e, Mapping) else {}
-        return cls(questions, marks or {}, graded, answers)
+        answers = {s.id: s for s in results.submissions if s.graded}
+        return cls(questions, marks or {}, set(answers), answers)
 
     @property
     def names(self) -> list[str]:
@@ -138,8 +118,7 @@ def feedback_section(manual: Manual, sub: str) -> Markup:
     """A student's hand-graded questions: score, rubric items applied, comment, answer."""
     rows = []
     for name, possible, prompt in manual.questions:
-        e = manual.answers.get(sub, {}).get(name) or {}
-        text = str(e.get("text") or "") if isinstance(e, Mapping) else ""
+        text = manual.answers[sub].explanation(name).text if sub in manual.answers else ""
         rows.append({"name": name, "possible": possible, "mark": manual.mark(sub, name),
                      "prompt": Markup(render_markdown(prompt)),
                      "answer": Markup(render_markdown(text)) if text else None})
@@ -147,7 +126,7 @@ def feedback_section(manual: Manual, sub: str) -> Markup:
         rows=rows, graded=sub in manual.graded, missing=manual.missing(sub)))
 
 
-def say_provisional(results: Mapping[str, Any], marks: Marks | None,
+def say_provisional(results: ClassResults, marks: Marks | None,
                     out: Any = None) -> None:
     """One line on stderr while hand-graded answers are still unmarked."""
     manual = Manual.of(results, marks)

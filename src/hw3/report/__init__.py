@@ -37,10 +37,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hw3.grading.results import ResultsError, load_results
+from hw3.grading.results import ClassResults, ResultsError, load_results
 from hw3.layout import atomic_write_text, csv_cell  # noqa: F401 - csv_cell: its old home
 from hw3.report import lms, pages
-from hw3.report.model import report_data, safe_file_name
+from hw3.report.model import ReportData, report_data, safe_file_name
 from hw3.report.recorded_roster import record_roster
 from hw3.report.roster import Matching, RosterEntry, match, read_roster, unmatched
 
@@ -58,7 +58,7 @@ ReportError = ResultsError  # the name the report's callers know; one class
 
 
 def write_reports(
-    results: dict,
+    results: ClassResults,
     out_dir: Path,
     roster: Path | None = None,
     *,
@@ -85,55 +85,69 @@ def write_reports(
     a file of the other pair left by an earlier run is out of date and removed, and ``say``
     (default: print to stderr) is told which and why.
 
-    Raises ReportError if ``results`` lacks needed fields and ValueError for a bad roster;
-    both are checked before anything is written."""
+    Raises ValueError for a bad roster, checked before anything is written."""
     from hw3.marking.merge import Manual
-
-    if say is None:
-        def say(message: str) -> None:
-            print(f"hw3: {message}", file=sys.stderr)
 
     data = report_data(results)
     data.manual = Manual.of(results, marks)  # type: ignore[arg-type]
     entries = read_roster(Path(roster)) if roster is not None else None
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    def write(name: str, text: str) -> None:
-        written.append(atomic_write_text(out_dir / name, text))
-
-    written: list[Path] = []
-    write("grades.csv", lms.grades_csv(data))
+    out = _Out(Path(out_dir))
+    out.write("grades.csv", lms.grades_csv(data))
     matching: Matching | None = None
-    if entries is not None:
+    if entries is not None and roster is not None:
         matching = match(data.subs, entries)
-        column = canvas_column or data.assignment.upper()
-        provisional = bool(data.manual and data.manual.provisional)
-        canvas, gradescope = lms.lms_file_names(provisional)
-        write(canvas, lms.canvas_csv(data, matching, column))
-        write(gradescope, lms.gradescope_csv(data, matching))
-        # The other pair (final, or provisional) is out of date now: never leave it beside.
-        for old in lms.lms_file_names(not provisional):
-            if (out_dir / old).is_file():
-                (out_dir / old).unlink()
-                why = ("some hand-graded answers are not marked" if provisional
-                       else "every hand-graded answer is marked now")
-                now = canvas if old.startswith("canvas") else gradescope
-                say(f"removed {out_dir / old}, written by an earlier run: its grades are out "
-                    f"of date ({why}); the current ones are in {out_dir / now}")
-        write("unmatched.csv", lms.unmatched_csv(matching))
-        if (copy := record_roster(out_dir, Path(roster))) is not None:  # type: ignore[arg-type]
-            written.append(copy)
+        _write_lms(out, data, matching, canvas_column, say or _say)
+        if (copy := record_roster(out.dir, Path(roster))) is not None:
+            out.written.append(copy)
+    out.write("report.html", pages.report_html(
+        data, matching, similarity=(out.dir / "similarity.html").exists()))
+    _write_feedback(out, data)
+    return out.written
 
-    write("report.html", pages.report_html(data, matching,
-                                           similarity=(out_dir / "similarity.html").exists()))
 
-    feedback_dir = out_dir / "feedback"
+def _say(message: str) -> None:
+    print(f"hw3: {message}", file=sys.stderr)
+
+
+class _Out:
+    """The report folder, and every file written into it, in order."""
+
+    def __init__(self, folder: Path):
+        self.dir = folder
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.written: list[Path] = []
+
+    def write(self, name: str, text: str) -> None:
+        self.written.append(atomic_write_text(self.dir / name, text))
+
+
+def _write_lms(out: _Out, data: ReportData, matching: Matching, canvas_column: str | None,
+               say: Callable[[str], None]) -> None:
+    """canvas.csv, gradescope.csv (or their -PROVISIONAL pair) and unmatched.csv; the other
+    pair, left by an earlier run, is out of date now: never left beside them."""
+    column = canvas_column or data.assignment.upper()
+    provisional = bool(data.manual and data.manual.provisional)
+    canvas, gradescope = lms.lms_file_names(provisional)
+    out.write(canvas, lms.canvas_csv(data, matching, column))
+    out.write(gradescope, lms.gradescope_csv(data, matching))
+    for old in lms.lms_file_names(not provisional):
+        if (out.dir / old).is_file():
+            (out.dir / old).unlink()
+            why = ("some hand-graded answers are not marked" if provisional
+                   else "every hand-graded answer is marked now")
+            now = canvas if old.startswith("canvas") else gradescope
+            say(f"removed {out.dir / old}, written by an earlier run: its grades are out "
+                f"of date ({why}); the current ones are in {out.dir / now}")
+    out.write("unmatched.csv", lms.unmatched_csv(matching))
+
+
+def _write_feedback(out: _Out, data: ReportData) -> None:
+    """A page per submission; pages of submissions no longer in the results are removed."""
+    feedback_dir = out.dir / "feedback"
     feedback_dir.mkdir(exist_ok=True)
     keep = {f"{s.file}.html" for s in data.subs}
     for old in feedback_dir.glob("*.html"):
         if old.name not in keep:
             old.unlink()
     for s in data.subs:
-        write(f"feedback/{s.file}.html", pages.feedback_html(data, s))
-    return written
+        out.write(f"feedback/{s.file}.html", pages.feedback_html(data, s))

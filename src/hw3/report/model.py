@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hw3.grading.results import (
     CaseDef,
@@ -18,6 +18,9 @@ from hw3.grading.results import (
     QuestionScore,
     SubmissionResult,
 )
+
+if TYPE_CHECKING:
+    from hw3.marking.merge import Manual
 
 EPS = 1e-9
 
@@ -92,7 +95,7 @@ class ReportData:
     generated: str
     questions: list[QuestionDef]
     subs: list[Sub]
-    manual: Any = None  # hw3.marking.merge.Manual: hand-graded questions and their marks
+    manual: Manual | None = None  # hand-graded questions and their marks
     _case_defs: list[CaseDef] | None = field(default=None, repr=False)
 
     def total(self, s: Sub) -> float:
@@ -130,9 +133,8 @@ class ReportData:
         return self._case_defs
 
 
-def report_data(results: Any) -> ReportData:
-    """The reports' view of a results dict (checked by ``ClassResults.from_json``)."""
-    typed = ClassResults.from_json(results)
+def report_data(typed: ClassResults) -> ReportData:
+    """The reports' view of the results."""
     subs = [Sub(i, s) for i, s in enumerate(typed.submissions)]
     _assign_files(subs)
     return ReportData(typed.assignment or "assignment", typed.autograder or "",

@@ -96,17 +96,7 @@ def report_html(data: ReportData, matching: Matching | None, similarity: bool = 
     """The instructor's page; ``similarity``: link similarity.html (written beside it)."""
     graded = data.graded
     totals = [s.score for s in graded if math.isfinite(s.score)]
-    summ = stats.summary(totals)
     possible = data.possible
-    facts = [
-        (str(len(data.subs)), "submissions"),
-        (str(len(graded)), "graded"),
-        (str(len(data.subs) - len(graded)), "not graded"),
-        (disp(summ.mean), f"mean / {disp(possible)}"),
-        (disp(summ.median), "median"),
-        (disp(summ.std), "std. dev."),
-        (f"{disp(summ.low)}–{disp(summ.high)}" if summ.n else "—", "min–max"),
-    ]
     sections = [("attention", "Needs attention"), ("scores", "Scores"),
                 ("questions", "Questions"), ("items", "Test cases"),
                 ("failures", "Failure messages")]
@@ -125,14 +115,9 @@ def report_html(data: ReportData, matching: Matching | None, similarity: bool = 
         sections.insert(-1, ("variants", "Variants"))
     question_stats = stats.question_stats(data)
     case_stats = stats.case_stats(data)
-    failures = []
-    for c in case_stats:
-        if c.failures:
-            common = c.failures.most_common(TOP_MESSAGES)
-            rest = sum(c.failures.values()) - sum(k for _, k in common)
-            failures.append((c, common, len(c.failures) - len(common), rest))
     return _env.get_template("report.html.j2").render(
-        title=f"{data.assignment.upper()} grading report", d=data, facts=facts,
+        title=f"{data.assignment.upper()} grading report", d=data,
+        facts=_facts(data, totals),
         sections=sections, banner=banner, manual_section=section,
         variants_section=variants_section,
         attention=stats.attention(data),
@@ -142,10 +127,37 @@ def report_html(data: ReportData, matching: Matching | None, similarity: bool = 
         cases=[(c, *discrimination_note(c)) for c in case_stats],
         attempted=any(c.n for c in case_stats), min_n=stats.MIN_DISCRIMINATION_N,
         item_notes=item_notes(case_stats), item_plot=plots.item_plot(case_stats),
-        failures=failures, top=TOP_MESSAGES, m=matching,
+        failures=_failures(case_stats), top=TOP_MESSAGES, m=matching,
         matched=sum(1 for _, s in matching.pairs if s is not None) if matching else 0,
         missing=matching.missing if matching else [], similarity=similarity,
     )
+
+
+def _facts(data: ReportData, totals: list[float]) -> list[tuple[str, str]]:
+    """The page's first lines: counts, then the auto-graded scores' summary."""
+    summ = stats.summary(totals)
+    graded = len(data.graded)
+    return [
+        (str(len(data.subs)), "submissions"),
+        (str(graded), "graded"),
+        (str(len(data.subs) - graded), "not graded"),
+        (disp(summ.mean), f"mean / {disp(data.possible)}"),
+        (disp(summ.median), "median"),
+        (disp(summ.std), "std. dev."),
+        (f"{disp(summ.low)}–{disp(summ.high)}" if summ.n else "—", "min–max"),
+    ]
+
+
+def _failures(case_stats: list[stats.CaseStats]
+              ) -> list[tuple[stats.CaseStats, list[tuple[str, int]], int, int]]:
+    """Each failing case's commonest messages, how many other messages, and their count."""
+    failures = []
+    for c in case_stats:
+        if c.failures:
+            common = c.failures.most_common(TOP_MESSAGES)
+            rest = sum(c.failures.values()) - sum(k for _, k in common)
+            failures.append((c, common, len(c.failures) - len(common), rest))
+    return failures
 
 
 def feedback_html(data: ReportData, s: Sub) -> str:

@@ -8,7 +8,9 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from hw3.grading.results import ClassResults
 from hw3.layout import RENAMED_MARK
 from hw3.report.lms_names import lms_matches
 from hw3.report.model import Sub, report_data
@@ -61,53 +63,65 @@ def read_roster(path: Path) -> list[RosterEntry]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
-        if header is None or not any(cell.strip() for cell in header):
-            raise ValueError(f"{path}: empty file; expected the header {','.join(ROSTER_COLUMNS)}")
-        names = [cell.strip().lower() for cell in header]
-        for col in names:
-            if col and names.count(col) > 1:
-                raise ValueError(f"{path}, line 1: column {col!r} appears twice in the header")
-        missing = [col for col in ROSTER_COLUMNS if col not in names]
-        if missing:
-            others = [d for d in ("|", ":", " ") if d in first_line.strip()]
-            hint = (f" (the columns seem separated by {others[0]!r}: save the roster as CSV "
-                    "with commas, semicolons or tabs)") if len(names) == 1 and others else ""
-            raise ValueError(
-                f"{path}, line 1: the header lacks column(s) {', '.join(map(repr, missing))}; "
-                f"expected {','.join(ROSTER_COLUMNS)}{hint}"
-            )
-        where = {col: names.index(col) for col in ROSTER_COLUMNS}
-        entries: list[RosterEntry] = []
-        seen: dict[str, int] = {}
-        line = reader.line_num + 1
-        for row in reader:
-            start, line = line, reader.line_num + 1  # a quoted cell may span several lines
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise ValueError(
-                    f"{path}, line {start}: {len(row)} fields, but the header has {len(header)}"
-                )
-            values = {col: row[i].strip() for col, i in where.items()}
-            sub = values["submission"]
-            if not sub:
-                raise ValueError(f"{path}, line {start}, column 'submission': empty")
-            if sub in seen:
-                raise ValueError(
-                    f"{path}, line {start}, column 'submission': {sub!r} already on line "
-                    f"{seen[sub]}"
-                )
-            email = values["email"]
-            if email and ("@" not in email or any(ch.isspace() for ch in email)):
-                raise ValueError(
-                    f"{path}, line {start}, column 'email': {email!r} is not an email address"
-                )
-            seen[sub] = start
-            entries.append(RosterEntry(**values, line=start))
+        where = _header_columns(path, header, first_line)
+        entries = _roster_rows(path, reader, len(header or []), where)
     except csv.Error as exc:
         raise ValueError(f"{path}, line {reader.line_num}: {exc}") from None
     if not entries:
         raise ValueError(f"{path}: the roster has a header but no students")
+    return entries
+
+
+def _header_columns(path: Path, header: list[str] | None, first_line: str) -> dict[str, int]:
+    """Each roster column's place in ``header``; ValueError for an empty file, a column twice
+    or a column missing (with a hint when the file seems separated by something else)."""
+    if header is None or not any(cell.strip() for cell in header):
+        raise ValueError(f"{path}: empty file; expected the header {','.join(ROSTER_COLUMNS)}")
+    names = [cell.strip().lower() for cell in header]
+    for col in names:
+        if col and names.count(col) > 1:
+            raise ValueError(f"{path}, line 1: column {col!r} appears twice in the header")
+    missing = [col for col in ROSTER_COLUMNS if col not in names]
+    if missing:
+        others = [d for d in ("|", ":", " ") if d in first_line.strip()]
+        hint = (f" (the columns seem separated by {others[0]!r}: save the roster as CSV "
+                "with commas, semicolons or tabs)") if len(names) == 1 and others else ""
+        raise ValueError(
+            f"{path}, line 1: the header lacks column(s) {', '.join(map(repr, missing))}; "
+            f"expected {','.join(ROSTER_COLUMNS)}{hint}"
+        )
+    return {col: names.index(col) for col in ROSTER_COLUMNS}
+
+
+def _roster_rows(path: Path, reader: Any, width: int, where: dict[str, int]
+                 ) -> list[RosterEntry]:
+    """The entries after the header; ValueError naming the line (and column) of a problem."""
+    entries: list[RosterEntry] = []
+    seen: dict[str, int] = {}
+    line = reader.line_num + 1
+    for row in reader:
+        start, line = line, reader.line_num + 1  # a quoted cell may span several lines
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            raise ValueError(f"{path}, line {start}: {len(row)} fields, but the header has "
+                             f"{width}")
+        values = {col: row[i].strip() for col, i in where.items()}
+        sub = values["submission"]
+        if not sub:
+            raise ValueError(f"{path}, line {start}, column 'submission': empty")
+        if sub in seen:
+            raise ValueError(
+                f"{path}, line {start}, column 'submission': {sub!r} already on line "
+                f"{seen[sub]}"
+            )
+        email = values["email"]
+        if email and ("@" not in email or any(ch.isspace() for ch in email)):
+            raise ValueError(
+                f"{path}, line {start}, column 'email': {email!r} is not an email address"
+            )
+        seen[sub] = start
+        entries.append(RosterEntry(**values, line=start))
     return entries
 
 
@@ -168,7 +182,7 @@ def match(subs: Sequence[Sub], entries: Sequence[RosterEntry]) -> Matching:
     return Matching(pairs, not_on_roster, ambiguous)
 
 
-def unmatched(results: dict, roster: Path) -> dict[str, list[str]]:
+def unmatched(results: ClassResults, roster: Path) -> dict[str, list[str]]:
     """What could not be matched with the roster, by problem: submission ids (not on the
     roster) and roster entries (no submission; several submissions have this id)."""
     m = match(report_data(results).subs, read_roster(Path(roster)))
