@@ -284,7 +284,9 @@ def cached(notebooks: list[Path], workers: int) -> dict[str, float]:
     return {"cold_s": cold, "all_hits_s": warm}
 
 
-def scale(klass: Path, sizes: list[int], workers: int, folder: Path) -> list[tuple[int, float]]:
+def scale(klass: Path, sizes: list[int], workers: int, folder: Path
+          ) -> list[tuple[int, float, float]]:
+    """(class size, wall seconds, CPU seconds of this process tree) of ``grade_paths``."""
     from hw3.grading.grade import Options, grade_paths
 
     out = []
@@ -292,9 +294,10 @@ def scale(klass: Path, sizes: list[int], workers: int, folder: Path) -> list[tup
         sub = folder / f"class{n}"
         sub.mkdir()
         notebooks = make_class(klass, n, sub)
-        t = time.perf_counter()
-        grade_paths(notebooks, Options(workers=workers, cache_dir=None))
-        out.append((n, time.perf_counter() - t))
+        took: list[tuple[float, float]] = []
+        with _measure(os.getpid(), took):
+            grade_paths(notebooks, Options(workers=workers, cache_dir=None))
+        out.append((n, *took[0]))
     return out
 
 
@@ -315,7 +318,7 @@ def _mean(xs: list[float]) -> float:
 
 
 def report(floor: dict[str, Any], start: dict[str, Any], eng: dict[str, Any],
-           cache: dict[str, float], points: list[tuple[int, float]], n: int,
+           cache: dict[str, float], points: list[tuple[int, float, float]], n: int,
            say: Callable[[str], Any] = print) -> dict[str, Any]:
     subs = floor["subs"]
     cells = _mean([s["cells"] for s in subs])
@@ -343,7 +346,7 @@ def report(floor: dict[str, Any], start: dict[str, Any], eng: dict[str, Any],
         "public probes": pub,
         "hidden probes": hid,
         "judges (work)": judges,
-        "judge process (wire, budget)": judge_wall - judges,
+        "judge process (wire, budget)": judge_cpu - judges,
         "engine: the job runner (IPython shell, fork)": shell_cpu,
         "engine: sandbox, frames, limits, clean-up": sandbox_cpu,
         "results and cache": results_cache,
@@ -387,16 +390,21 @@ def report(floor: dict[str, Any], start: dict[str, Any], eng: dict[str, Any],
             f" ({c:.2f} s CPU)")
     say(f"results and cache: a second grade_paths over a warm cache {cache['all_hits_s']:.2f} s "
         f"for {n} ({1000 * results_cache:.0f} ms each); the first {cache['cold_s']:.2f} s")
-    intercept, slope = line(points)
+    intercept, slope = line([(k, w) for k, w, _ in points])
+    cpu_intercept, cpu_slope = line([(k, c) for k, _, c in points])
     if points:
-        say("scale: " + ", ".join(f"{k} notebooks {s:.1f} s" for k, s in points))
-        say(f"  intercept {intercept:.1f} s, slope {slope:.2f} s per submission; intercept / "
-            f"slope = {intercept / slope:.1f} submissions' worth of fixed cost")
+        say("scale (grade_paths, wall / CPU of the whole tree): " + ", ".join(
+            f"{k} notebooks {w:.1f} / {c:.1f} s" for k, w, c in points))
+        say(f"  wall: intercept {intercept:.1f} s, slope {slope:.2f} s per submission "
+            f"(intercept = {intercept / slope:.1f} submissions); CPU: intercept "
+            f"{cpu_intercept:.1f} s, slope {cpu_slope:.2f} s per submission (intercept = "
+            f"{cpu_intercept / cpu_slope:.1f} submissions)")
     return {"parts": parts, "total": total, "empty_job": [empty_wall, empty_cpu],
             "job": [job_wall, job_cpu], "judge_process": [judge_wall, judge_cpu],
             "startup": start, "warm_up": {"once_s": warm_up, "job_cold_cpu": cold4,
                                           "job_warm_cpu": warm4}, "cache": cache, "scale": points,
-            "line": {"intercept": intercept, "slope": slope},
+            "line": {"intercept": intercept, "slope": slope, "cpu_intercept": cpu_intercept,
+                     "cpu_slope": cpu_slope},
             "per_probe": {k: v / len(subs) for k, v in pp.items()}}
 
 
