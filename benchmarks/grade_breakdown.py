@@ -5,20 +5,22 @@
 
 Each phase runs separately, with the library's own functions, in this process tree, so the
 engine is not changed to be measured:
-- **floor** (a fresh warm process, as the zygote has imported): per notebook, the CPU of the
-  student's own cells, of the public probes, of the hidden probes and of the judges; the CPU of
-  each probe summed over the class (the heaviest first);
+- **floor** (a fresh process preloaded as the zygote is): per notebook, the CPU of the
+  student's own cells (every cell, run with ``exec``), of the public probes, of the hidden
+  probes and of the judges; the CPU of each probe summed over the class (the heaviest first);
 - **start-up**: each entry of the zygote's preload (``hw3.grading.jail.PRELOAD``) imported in turn
   in a fresh process; a worker's start (``Worker.start``: sandbox + preload); the judge
   process's start (``JudgePool`` up to its first verdict);
 - **job runner**: the engine's own ``hw3.cases.job.run_job`` on each notebook, in a forked child
-  of a process preloaded as the zygote is, without the sandbox (the IPython shell and the fork);
+  of a process preloaded as the zygote is, without the sandbox (the IPython shell and the fork),
+  run twice in that child; and on four notebooks without the zygote's warm-up
+  (``hw3.cases.job:preload``), to weigh what the warm-up saves each job against what it costs;
 - **engine**: an empty job (fork, frames, clean-up), then every notebook's job
   (``execute_submission``) on one warm worker, wall and CPU of the worker's process tree; the
   same probe data judged in the judge process against in this process; results and cache (a
   second ``grade_paths`` over a warm cache);
-- **scale**: ``grade_paths`` on each class size of ``--sizes``; the line through them (intercept
-  and slope per submission).
+- **scale**: ``grade_paths`` on each class size of ``--sizes``, wall and CPU of the whole tree;
+  the line through them (intercept and slope per submission).
 CPU figures are what a loaded machine does not inflate much; wall figures are. Shares are of
 the per-submission total. Prints numbers; asserts nothing.
 """
