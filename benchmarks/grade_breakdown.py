@@ -22,7 +22,8 @@ engine is not changed to be measured:
 - **scale**: ``grade_paths`` on each class size of ``--sizes``, wall and CPU of the whole tree;
   the line through them (intercept and slope per submission).
 CPU figures are what a loaded machine does not inflate much; wall figures are. Shares are of
-the per-submission total. Prints numbers; asserts nothing.
+the per-submission total. Prints numbers; asserts nothing. This module is long because each
+phase is run on its own, by the library's own functions, rather than timed inside the engine.
 """
 
 from __future__ import annotations
