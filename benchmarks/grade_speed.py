@@ -7,7 +7,9 @@ that they give the same score on every question, then prints:
 - the ratio of wall times (serial `otter run` / `hw3 grade --workers N`);
 - the per-submission cost of each, against the physical floor: the CPU time of the student's own
   code plus the checks (probes and judges), measured in one warm process;
-- the largest memory (RSS) of any one process of a worker, and of a worker's whole tree.
+- the largest memory (RSS) of any one process of a worker, and of a worker's whole tree;
+- then (unless ``--no-breakdown``) where a submission's time goes and how the total grows with
+  the class (``benchmarks/grade_breakdown.py``, on the same class and ``--sizes``).
 Prints numbers; asserts nothing but equal scores (timings depend on the machine).
 """
 
@@ -178,6 +180,10 @@ def main() -> None:
                     "sample_class")
     ap.add_argument("--n", type=int, default=12)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-breakdown", action="store_true",
+                    help="skip the breakdown of a submission's time (grade_breakdown.py)")
+    ap.add_argument("--sizes", default="12,48",
+                    help="class sizes for the breakdown's scale line (intercept and slope)")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hw3-bench-"))
@@ -210,6 +216,13 @@ def main() -> None:
           f"{busy / max(statistics.fmean(floors), 1e-9):.1f}x the floor")
     print(f"memory: largest process {memory.max_process / 2**20:.0f} MiB, largest worker tree "
           f"{memory.max_tree / 2**20:.0f} MiB")
+    if not args.no_breakdown:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from grade_breakdown import run
+
+        print("\nwhere the time goes (benchmarks/grade_breakdown.py):")
+        run(args.klass, args.n, [int(s) for s in args.sizes.split(",") if s.strip()],
+            args.workers)
     sys.exit(0 if same else 1)
 
 
