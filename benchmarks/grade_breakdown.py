@@ -11,10 +11,10 @@ engine is not changed to be measured:
 - **start-up**: each entry of the zygote's preload (``hw3.grading.jail.PRELOAD``) imported in turn
   in a fresh process; a worker's start (``Worker.start``: sandbox + preload); the judge
   process's start (``JudgePool`` up to its first verdict);
-- **job runner**: the engine's own ``hw3.cases.job.run_job`` on each notebook, in a forked child
+- **job runner**: the engine's own ``hw3.runner.job.run_job`` on each notebook, in a forked child
   of a process preloaded as the zygote is, without the sandbox (the IPython shell and the fork),
   run twice in that child; and on four notebooks without the zygote's warm-up
-  (``hw3.cases.job:preload``), to weigh what the warm-up saves each job against what it costs;
+  (``hw3.runner.job:preload``), to weigh what the warm-up saves each job against what it costs;
 - **engine**: an empty job (fork, frames, clean-up), then every notebook's job
   (``execute_submission``) on one warm worker, wall and CPU of the worker's process tree; the
   same probe data judged in the judge process against in this process; results and cache (a
@@ -54,7 +54,7 @@ import contextlib, io, json, sys, time, warnings
 import matplotlib; matplotlib.use("Agg")
 import importlib
 from hw3.grading.jail import PRELOAD
-from hw3.grading.registry import load_expected  # the hidden cases, with their judges
+from hw3.grading.registry import grader  # the hidden cases, with their judges
 for entry in PRELOAD:  # as the zygote, warm-up included: first-use costs are not the floor's
     module, _, attr = entry.partition(":")
     if module != "hw3.hidden":
@@ -62,11 +62,12 @@ for entry in PRELOAD:  # as the zygote, warm-up included: first-use costs are no
         if attr:
             getattr(m, attr)()
 warnings.simplefilter("ignore")
-from hw3.cases import CASES, run_probes
+registry = grader()
+CASES, run_probes = registry.cases, registry.run_probes
 from hw3.grading.grade import judge_probes
 from hw3.grading.submission import read, strip_otter_cells
 from pathlib import Path
-expected = load_expected()
+expected = dict(registry.expected)
 public = [c for c, case in CASES.items() if not case.hidden]
 hidden = [c for c, case in CASES.items() if case.hidden]
 groups = {}  # cases that share a probe share its run, as in a job; named by their first id
@@ -96,21 +97,22 @@ for path in sys.argv[1:]:
 print(json.dumps({"subs": out, "per_probe": per_probe, "public": public, "hidden": hidden}))
 """
 
-# The engine's own job runner (hw3.cases.job.run_job) in a forked child of a process that has
+# The engine's own job runner (hw3.runner.job.run_job) in a forked child of a process that has
 # preloaded as the zygote does, without the sandbox: the shell's and the fork's cost.
 _JOB = r"""
 import importlib, json, os, sys, time
 from pathlib import Path
 from hw3.grading.jail import PRELOAD
 for entry in PRELOAD:
-    if entry == "hw3.cases.job:preload" and os.environ.get("HW3_BENCH_NO_WARMUP"):
+    if entry == "hw3.runner.job:preload" and os.environ.get("HW3_BENCH_NO_WARMUP"):
         continue  # what a job pays when the zygote does not warm up
     module, _, attr = entry.partition(":")
     m = importlib.import_module(module)
     if attr:
         getattr(m, attr)()
-from hw3.cases import CASES
-from hw3.cases.job import run_job
+from hw3.hidden import sandbox
+from hw3.runner.job import run_job
+CASES = sandbox().cases
 from hw3.grading.submission import read, strip_otter_cells
 out = []
 for path in sys.argv[1:]:
@@ -271,11 +273,12 @@ def _measure(pid: int, into: list[tuple[float, float]]) -> Iterator[None]:
 
 def startup() -> dict[str, Any]:
     """The preload's entries; a worker's start; the judge process's start to its first verdict."""
-    from hw3.cases import CASES
     from hw3.grading.jail import payload
     from hw3.grading.judging import JudgePool
+    from hw3.grading.registry import grader
     from hw3.sandbox import Worker
 
+    CASES = grader().cases  # noqa: N806 - the registry's table, named as elsewhere
     preload = _subprocess_json(_PRELOAD)
     t = time.perf_counter()
     worker = Worker(payload=payload())
@@ -292,16 +295,16 @@ def startup() -> dict[str, Any]:
 
 def engine(notebooks: list[Path]) -> dict[str, Any]:
     """Empty jobs, every notebook's job, judging in the judge process, on warm processes."""
-    from hw3.cases import CASES
     from hw3.grading.execute import execute_submission
     from hw3.grading.grade import judge_probes, probe_data
     from hw3.grading.jail import payload
     from hw3.grading.judging import JudgePool
-    from hw3.grading.registry import load_expected
+    from hw3.grading.registry import grader
     from hw3.grading.submission import read, strip_otter_cells
     from hw3.sandbox import Worker
 
-    expected = load_expected()
+    CASES = grader().cases  # noqa: N806 - the registry's table, named as elsewhere
+    expected = dict(grader().expected)
     # This process's tree: the sandbox (its children reaped by the zygote included), the judge
     # process and this process, which reads the frames. Each phase leaves the others idle.
     me = os.getpid()
@@ -436,8 +439,8 @@ def report(floor: dict[str, Any], start: dict[str, Any], eng: dict[str, Any],
     warm4 = _mean([j["child_cpu"] for j in fj[:len(cold)]])
     cold4 = _mean([j["child_cpu"] for j in cold])
     pre = start["preload"]
-    warm_up = sum(c for e, _, c in pre if e == "hw3.cases.job:preload")
-    say(f"the zygote's warm-up (hw3.cases.job:preload): {warm_up:.2f} s CPU once per worker; a "
+    warm_up = sum(c for e, _, c in pre if e == "hw3.runner.job:preload")
+    say(f"the zygote's warm-up (hw3.runner.job:preload): {warm_up:.2f} s CPU once per worker; a "
         f"job's child (the job run twice) without it {cold4:.2f} s CPU, with it {warm4:.2f} s: "
         f"it pays for itself after {warm_up / max(cold4 - warm4, 1e-9):.1f} jobs")
     pre_total = sum(w for _, w, _ in pre)

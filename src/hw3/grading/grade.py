@@ -33,6 +33,7 @@ from hw3.cases.checking import Verdict
 from hw3.grading import timeouts
 from hw3.grading.cache import Cache, autograder_key, default_cache_dir
 from hw3.grading.copying import right_for_others
+from hw3.grading.execute import Execution, execute_submission
 from hw3.grading.identity import Identity, declared_id, resolve, same_identity
 from hw3.grading.judging import Budget, JudgePool
 from hw3.grading.registry import grader, load_expected
@@ -151,22 +152,19 @@ def grade_one(sub: Submission, worker: Any, expected: dict[str, Any],
     return entry
 
 
-def execute(sub: Submission, worker: Any) -> dict[str, Any]:
+def execute(sub: Submission, worker: Any) -> Execution:
     """Run the submission's cells, then every case's probe, in ``worker``'s sandbox."""
-    from hw3.grading.execute import execute_submission
-
     # Otter's own lines would only fail here (no Otter in the sandbox): each becomes `pass`,
     # line by line, so a cell that also holds the student's code keeps it, and cell and line
     # numbers in messages stay those of the notebook.
     cells = strip_otter_cells(sub.cells)
-    return dataclasses.asdict(execute_submission(worker, cells, list(grader().cases),
-                                                 cell_name=lambda i: f"Code cell {i + 1}"))
+    return execute_submission(worker, cells, list(grader().cases),
+                              cell_name=lambda i: f"Code cell {i + 1}")
 
 
-def probe_data(run: dict[str, Any]) -> dict[str, str]:
+def probe_data(run: Execution) -> dict[str, str]:
     """Each case's encoded probe data as the sandbox sent it (anything else is dropped)."""
-    probes = run.get("probes", {})
-    return {k: v for k, v in probes.items() if isinstance(k, str) and isinstance(v, str)}
+    return {k: v for k, v in run.probes.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def judge_probes(probes: dict[str, str], expected: dict[str, Any],
@@ -187,12 +185,12 @@ def judge_in_process(probes: dict[str, str], expected: dict[str, Any]) -> dict[s
             for case_id, case in registry.cases.items()}
 
 
-def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
+def record(sub: Submission, run: Execution, probes: dict[str, str],
            verdicts: dict[str, Verdict], notes: list[str], seconds: float,
            identity: Identity | None = None) -> SubmissionResult:
     """The submission's result entry: scores, what happened while it ran, and messages."""
     result = scores(verdicts)
-    events = list(run.get("events", []))
+    events = list(run.events)
     events += [{"kind": "judge_budget", "cell": None, "message": n} for n in notes]
     who = identity or identity_of(sub)
     messages = [e.get("message", "") for e in events] + sub.notes + [who.note()]
@@ -200,7 +198,7 @@ def record(sub: Submission, run: dict[str, Any], probes: dict[str, str],
         messages.append("Some checks could not run because the notebook stopped first.")
     return fit(SubmissionResult(
         str(sub.path), sub.id, Status.GRADED, " ".join(m for m in messages if m), result,
-        events, cells=run.get("cells", []), isolation=run.get("isolation", ""),
+        events, cells=[dataclasses.asdict(c) for c in run.cells], isolation=run.isolation,
         seconds=round(seconds, 3), explanations=sub.explanations, variant=who.to_json()))
 
 
