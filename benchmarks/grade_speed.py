@@ -1,6 +1,7 @@
 """How much faster `hw3 grade` is than `otter run` on each notebook in turn, on one class.
 
     python benchmarks/grade_speed.py [--class examples/sample_class] [--n 12] [--workers 2]
+                                     [--runs 3] [--no-breakdown] [--sizes 12,48]
 
 Both run in this process tree, on the same machine, on the same notebooks; the script checks
 that they give the same score on every question, then prints:
@@ -174,48 +175,91 @@ def floor(notebooks: list[Path]) -> list[float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def machine() -> str:
+    """The date, the CPU and the cores, as the README quotes them."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"{date}; {cpu}; {os.cpu_count()} cores"
+
+
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def one_run(notebooks: list[Path], work: Path, workers: int) -> dict[str, Any]:
+    """hw3, then serial Otter, then the floor, on the same notebooks; what each run prints."""
+    before = load()
+    hw3_seconds, hw3_scores, (memory, results) = hw3_parallel(notebooks, workers)
+    otter_seconds, otter_scores = otter_serial(notebooks, work)
+    floors = floor(notebooks)
+    busy = statistics.fmean(e["seconds"] for e in results["submissions"])
+    return {"hw3": hw3_seconds, "otter": otter_seconds, "same": hw3_scores == otter_scores,
+            "hw3_scores": hw3_scores, "otter_scores": otter_scores,
+            "floor": statistics.fmean(floors), "busy": busy, "memory": memory,
+            "isolation": {e["isolation"] for e in results["submissions"]},
+            "load": f"{before} before, {load()} after (1/5/15 min)"}
+
+
+def report(run: dict[str, Any], n: int, workers: int) -> None:
+    print(f"same score on every question: {'yes' if run['same'] else 'NO'}")
+    if not run["same"]:
+        for k, theirs in run["otter_scores"].items():
+            if theirs != run["hw3_scores"].get(k):
+                print(f"  {k}: otter {theirs} / hw3 {run['hw3_scores'].get(k)}")
+    print(f"otter run, serial:        {run['otter']:7.1f} s  ({run['otter'] / n:.2f} s per "
+          "submission)")
+    print(f"hw3 grade --workers {workers}:    {run['hw3']:7.1f} s  ({run['hw3'] / n:.2f} s per "
+          f"submission, wall; isolation: {', '.join(sorted(run['isolation']))})")
+    print(f"speed-up:                 {run['otter'] / run['hw3']:7.1f} x")
+    print(f"physical floor:           {run['floor']:7.2f} s CPU per submission (student code + "
+          f"checks); hw3 spends {run['busy']:.2f} s wall per submission in a worker, "
+          f"{run['busy'] / max(run['floor'], 1e-9):.2f}x the floor")
+    print(f"memory: largest process {run['memory'].max_process / 2**20:.0f} MiB, largest worker "
+          f"tree {run['memory'].max_tree / 2**20:.0f} MiB")
+    print(f"load average: {run['load']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--class", dest="klass", type=Path, default=ROOT / "examples" /
-                    "sample_class")
-    ap.add_argument("--n", type=int, default=12)
-    ap.add_argument("--workers", type=int, default=2)
+                    "sample_class", help="folder of notebooks to cycle through")
+    ap.add_argument("--n", type=int, default=12, help="notebooks in the class")
+    ap.add_argument("--workers", type=int, default=2, help="hw3's sandboxes at once")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="repeat the comparison; prints each run and the ratios' range")
     ap.add_argument("--no-breakdown", action="store_true",
                     help="skip the breakdown of a submission's time (grade_breakdown.py)")
     ap.add_argument("--sizes", default="12,48",
                     help="class sizes for the breakdown's scale line (intercept and slope)")
     args = ap.parse_args()
 
+    print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="hw3-bench-"))
+    runs = []
     try:
         notebooks = make_class(args.klass, args.n, work)
-        print(f"class: {len(notebooks)} notebooks cycled from {args.klass}; "
-              f"{os.cpu_count()} cores")
-        hw3_seconds, hw3_scores, (memory, results) = hw3_parallel(notebooks, args.workers)
-        otter_seconds, otter_scores = otter_serial(notebooks, work)
-        floors = floor(notebooks)
+        print(f"class: {len(notebooks)} notebooks cycled from {args.klass}")
+        for i in range(args.runs):
+            if args.runs > 1:
+                print(f"\nrun {i + 1} of {args.runs}:")
+            runs.append(one_run(notebooks, work, args.workers))
+            report(runs[-1], len(notebooks), args.workers)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-    same = hw3_scores == otter_scores
-    n = len(notebooks)
-    isolation = {e["isolation"] for e in results["submissions"]}
-    print(f"same score on every question: {'yes' if same else 'NO'}")
-    if not same:
-        for k in otter_scores:
-            if otter_scores[k] != hw3_scores.get(k):
-                print(f"  {k}: otter {otter_scores[k]} / hw3 {hw3_scores.get(k)}")
-    print(f"otter run, serial:        {otter_seconds:7.1f} s  ({otter_seconds / n:.2f} s per "
-          "submission)")
-    print(f"hw3 grade --workers {args.workers}:    {hw3_seconds:7.1f} s  "
-          f"({hw3_seconds / n:.2f} s per submission, wall; isolation: {', '.join(isolation)})")
-    print(f"speed-up:                 {otter_seconds / hw3_seconds:7.1f} x")
-    busy = statistics.fmean(e["seconds"] for e in results["submissions"])
-    print(f"physical floor:           {statistics.fmean(floors):7.2f} s CPU per submission "
-          f"(student code + checks); hw3 spends {busy:.2f} s wall per submission in a worker, "
-          f"{busy / max(statistics.fmean(floors), 1e-9):.1f}x the floor")
-    print(f"memory: largest process {memory.max_process / 2**20:.0f} MiB, largest worker tree "
-          f"{memory.max_tree / 2**20:.0f} MiB")
+    if args.runs > 1:
+        speed = [r["otter"] / r["hw3"] for r in runs]
+        near = [r["busy"] / max(r["floor"], 1e-9) for r in runs]
+        print(f"\nover {args.runs} runs: speed-up {min(speed):.1f}x to {max(speed):.1f}x; "
+              f"hw3 in a worker {min(near):.2f}x to {max(near):.2f}x the floor; same scores in "
+              f"{sum(r['same'] for r in runs)} of {args.runs}")
+    same = all(r["same"] for r in runs)
     if not args.no_breakdown:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from grade_breakdown import run

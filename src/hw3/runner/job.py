@@ -168,8 +168,27 @@ def _warm_up() -> None:
         loss.item()
     scheduler.step()
     copy.deepcopy(model)
+    _import_what_notebooks_import()
     registry = _registry()
     registry.run_probes(list(registry.cases), {})  # every probe fails fast on an empty notebook
+
+
+# Modules a notebook of this homework imports on first use, which every child would import
+# again (about a tenth of a job): SymPy's `init_printing` looks for IPython's terminal shell
+# (prompt_toolkit, pygments) and its LaTeX tools, `code` with them; a cell that raises has its
+# traceback formatted by IPython with pygments' terminal formatter.
+_ALSO_IMPORTED = ("IPython.terminal.interactiveshell", "IPython.lib.latextools", "code",
+                  "pygments.formatters.terminal256")
+
+
+def _import_what_notebooks_import() -> None:
+    for name in _ALSO_IMPORTED:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    with contextlib.suppress(ImportError):
+        from PIL import Image
+
+        Image.init()  # saving or reading a figure loads PIL's image plugins
 
 
 class _Capture(io.TextIOBase):
