@@ -180,28 +180,32 @@ def _subprocess_json(code: str, *args: str, **extra: str) -> Any:
 # ----------------------------------------------------------------------------- CPU of a tree
 
 
-def _tree_cpu(root: int) -> float:
-    """CPU seconds of ``root`` and its descendants, the children they reaped included."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+def _tree(root: int) -> dict[int, list[str]]:
+    """The ``/proc/PID/stat`` fields (after the command name) of ``root`` and its descendants."""
+    stats: dict[int, list[str]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(entry.name)] = (
+                Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split())
         except OSError:
             continue
-        pid = int(entry.name)
-        parents[pid] = int(stat[1])
-        times[pid] = sum(int(x) for x in stat[11:15]) / _TICK  # utime stime cutime cstime
-    total = 0.0
-    for pid in times:
+    parents = {pid: int(stat[1]) for pid, stat in stats.items()}
+    out = {}
+    for pid, stat in stats.items():
         p = pid
         while p in parents and p != root:
             p = parents[p]
         if p == root:
-            total += times[pid]
-    return total
+            out[pid] = stat
+    return out
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds of ``root`` and its descendants, the children they reaped included."""
+    # utime stime cutime cstime
+    return sum(sum(int(x) for x in stat[11:15]) for stat in _tree(root).values()) / _TICK
 
 
 class CpuWatch:
@@ -237,27 +241,9 @@ class CpuWatch:
 
     @staticmethod
     def _sample() -> dict[tuple[int, str], float]:
-        me = os.getpid()
-        parents: dict[int, int] = {}
-        own: dict[int, tuple[str, float]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            pid = int(entry.name)
-            parents[pid] = int(stat[1])
-            own[pid] = (stat[19], (int(stat[11]) + int(stat[12])) / _TICK)  # starttime; u+s
-        out = {}
-        for pid, (started, cpu) in own.items():
-            p = pid
-            while p in parents and p != me:
-                p = parents[p]
-            if p == me:
-                out[(pid, started)] = cpu
-        return out
+        # (pid, starttime) -> the process's own utime + stime
+        return {(pid, stat[19]): (int(stat[11]) + int(stat[12])) / _TICK
+                for pid, stat in _tree(os.getpid()).items()}
 
 
 @contextmanager
